@@ -1,0 +1,31 @@
+"""kernsim: discrete-event simulation of operating-system structure, on SimPy.
+
+``model.load_results(path)`` gives a results folder as a tidy pandas frame;
+``model.run_experiment(path)`` runs an experiment file from Python.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("kernsim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__", "load_results", "load_experiment", "run_experiment", "summarize"]
+
+
+def __getattr__(name: str):
+    """Import the heavy parts (pandas, pyarrow) only when asked for."""
+    if name == "load_results":
+        from model.experiment.store import load_results
+        return load_results
+    if name == "load_experiment":
+        from model.experiment.load import load
+        return load
+    if name == "run_experiment":
+        from model.experiment.api import run_experiment
+        return run_experiment
+    if name == "summarize":
+        from model.analysis.stats import summarize
+        return summarize
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -1,0 +1,162 @@
+"""The ``kernsim`` command: run, validate, summarise and list experiments."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+
+from model.errors import KernsimError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="kernsim: microkernel vs monolithic, as numbers with confidence intervals.")
+out = Console()
+err = Console(stderr=True)
+
+SetOpt = typer.Option(None, "--set", help="Override a key: --set experiment.replications=5")
+Debug = typer.Option(False, "--debug", help="Show tracebacks.")
+
+
+def _experiment(file: Path, overrides: Optional[list[str]]):
+    from model.experiment.load import load
+
+    return load(file, overrides or [])
+
+
+@app.command()
+def run(
+    file: Path = typer.Argument(..., help="Experiment TOML file."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Results folder [results/NAME]."),
+    executor: str = typer.Option("processes", help="serial | processes"),
+    workers: Optional[int] = typer.Option(None, help="Worker processes [all cores]."),
+    overrides: Optional[list[str]] = SetOpt,
+    allow_unstable: bool = typer.Option(False, help="Run open queues with offered load ρ ≥ 1."),
+    overwrite: bool = typer.Option(False, help="Replace a folder that holds another experiment."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    debug: bool = Debug,
+) -> None:
+    """Run (or resume) every replication of FILE into a results folder."""
+    from model.experiment.runner import run as run_exp
+
+    exp = _experiment(file, overrides)
+    with _progress(quiet) as tick:
+        result = run_exp(exp, out=out_dir, executor=executor, workers=workers,
+                         allow_unstable=allow_unstable, overwrite=overwrite, progress=tick)
+    _report(result, exp, quiet)
+
+
+def _progress(quiet: bool):
+    from model.cli_progress import progress_bar
+
+    return progress_bar(disable=quiet, console=err)
+
+
+def _report(result, exp, quiet: bool) -> None:
+    if result.interrupted:
+        err.print(f"[yellow]interrupted[/]: {result.ran} tasks finished and kept in {result.out}; "
+                  f"run the same command again to resume")
+        raise typer.Exit(130)
+    if result.skipped and not quiet:
+        err.print(f"resumed: {result.skipped} tasks were already done")
+    if not quiet:
+        _print_summary(result.out, ["throughput", "response_mean"], "table")
+        out.print(f"results: {result.out}")
+    if result.failures:
+        for f in result.failures:
+            last = f["error"].strip().splitlines()[-1]
+            err.print(f"[red]failed[/] design point {f['design_point']} replication "
+                      f"{f['replication']} (seed {f['seed']}): {last}")
+        err.print(f"{len(result.failures)} task(s) failed; details in {result.out}/manifest.json")
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="Experiment TOML file."),
+    overrides: Optional[list[str]] = SetOpt,
+    expand: bool = typer.Option(False, "--expand", help="Print the resolved config as JSON."),
+    debug: bool = Debug,
+) -> None:
+    """Check FILE without running it: keys, values, sweep, stability."""
+    from model.experiment.runner import check_stable
+
+    exp = _experiment(file, overrides)
+    if expand:
+        out.print_json(json.dumps(exp.resolved()))
+    for warning in check_stable(exp):
+        err.print(f"[yellow]warning[/]: {warning}; `run` refuses it without --allow-unstable")
+    n = len(exp.points)
+    out.print(f"ok: {exp.name}: {n} design point(s) × {exp.replications} replication(s) "
+              f"= {n * exp.replications} tasks")
+
+
+@app.command()
+def summary(
+    folder: Path = typer.Argument(..., help="Results folder."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | markdown"),
+    metric: Optional[list[str]] = typer.Option(None, "--metric", "-m", help="Only these metrics."),
+    debug: bool = Debug,
+) -> None:
+    """Mean and 95% CI (Student t) per design point and metric."""
+    if fmt not in ("table", "csv", "markdown"):
+        raise KernsimError(f"--format {fmt!r}: allowed: table, csv, markdown")
+    _print_summary(folder, metric, fmt)
+
+
+def _print_summary(folder: Path, metrics: Optional[list[str]], fmt: str) -> None:
+    from model.analysis.report import render_summary
+    from model.analysis.stats import summarize
+    from model.experiment.store import load_results
+
+    df = load_results(folder)
+    unknown = [m for m in metrics or [] if m not in df.columns]
+    if unknown:
+        raise KernsimError(f"--metric {unknown[0]!r}: not in the results; "
+                           f"have: {', '.join(c for c in df.columns if not c.startswith('_'))}")
+    table = summarize(df, metrics=metrics or None)
+    out.print(render_summary(table, fmt), end="" if fmt != "table" else "\n")
+
+
+@app.command("list")
+def list_experiments() -> None:
+    """The shipped experiment files, one line each."""
+    from model.experiment.catalog import shipped
+
+    for path, name, text in shipped():
+        out.print(f"[bold]{path}[/]  {name}: {text}")
+
+
+def main() -> None:
+    """Entry point: one clear line and exit 2 for user errors, tracebacks only with --debug."""
+    debug = "--debug" in sys.argv
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        code = 130
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        code = 2
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except KernsimError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[red]error[/]: {exc}", highlight=False, markup=True)
+        code = 2
+    except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback without --debug
+        if debug:
+            raise
+        err.print(f"[red]error[/]: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Load an experiment file: TOML, ``extends``, ``--set`` overrides, validation, sweep."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.errors import ConfigError
+from model.experiment.config import Config
+from model.experiment.errors import config_error
+from model.experiment.sweep import expand
+
+#: keys that may change between runs of one results folder without making it
+#: a different experiment (more replications extend it; see Store)
+UNHASHED = (("experiment", "replications"), ("experiment", "description"))
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One combination of swept values and the full config it yields."""
+
+    index: int
+    params: dict[str, Any]
+    config: Config
+
+
+@dataclass
+class Experiment:
+    """A validated experiment: base config, its design points and identity."""
+
+    path: Path | None
+    raw: dict
+    config: Config
+    points: list[DesignPoint] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.config.experiment.name
+
+    @property
+    def replications(self) -> int:
+        return self.config.experiment.replications
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.raw)
+
+    def resolved(self) -> dict:
+        """The base config as validated, JSON-ready (units already in µs)."""
+        return self.config.model_dump(mode="json")
+
+
+def load(path: str | Path, overrides: list[str] | tuple = ()) -> Experiment:
+    """Read, merge, override, validate and expand an experiment file."""
+    path = Path(path)
+    raw = read_toml(path)
+    for text in overrides:
+        set_dotted(raw, *parse_override(text))
+    return from_dict(raw, path)
+
+
+def from_dict(raw: dict, path: Path | None = None) -> Experiment:
+    """Validate a config mapping (already merged) and expand its sweep."""
+    raw = copy.deepcopy(raw)
+    base = Path(path).parent if path else Path.cwd()
+    resolve_files(raw, base)
+    config = validate(raw, where=str(path) if path else "")
+    exp = Experiment(path=path, raw=raw, config=config)
+    exp.points = design_points(raw, config)
+    return exp
+
+
+def validate(raw: dict, where: str = "") -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        raise config_error(err, Config, where) from None
+
+
+def design_points(raw: dict, config: Config) -> list[DesignPoint]:
+    """Apply each sweep combination to the base config and validate it."""
+    points = []
+    for i, params in enumerate(expand(config.sweep, config.experiment.seed)):
+        if not params:
+            points.append(DesignPoint(i, {}, config))
+            continue
+        variant = copy.deepcopy(raw)
+        for key, value in params.items():
+            _sweepable(key)
+            set_dotted(variant, key, value)
+        where = "sweep point " + ", ".join(f"{k}={v!r}" for k, v in params.items())
+        points.append(DesignPoint(i, params, validate(variant, where)))
+    return points
+
+
+FIXED = ("experiment.name", "experiment.seed", "experiment.replications")
+
+
+def _sweepable(key: str) -> None:
+    if key in FIXED or key.startswith("sweep."):
+        raise ConfigError(f"sweep.{key}: this key cannot be swept (it names the experiment)")
+
+
+def read_toml(path: Path, seen: tuple = ()) -> dict:
+    """Parse a TOML file and merge it over the file it ``extends``."""
+    path = path.resolve() if path.exists() else path
+    if path in seen:
+        raise ConfigError(f"{path}: 'extends' forms a cycle: {' -> '.join(map(str, seen))}")
+    data = _parse(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends = {parent!r}: must be a path to another TOML file")
+    base = read_toml(path.parent / parent, seen + (path,))
+    return deep_merge(base, data)
+
+
+def _parse(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such experiment file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (expected TOML)") from None
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` wins; tables merge key by key."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'a.b=3' -> ('a.b', 3); the value is read as TOML, else taken as a string."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. experiment.replications=5")
+    try:
+        return key, tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key, value.strip()
+
+
+def set_dotted(table: dict, key: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested dicts, creating tables on the way."""
+    parts = key.split(".")
+    node = table
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{key}: '{part}' holds a value, not a table")
+        node = child
+    node[parts[-1]] = value
+
+
+def resolve_files(raw: Any, base: Path) -> None:
+    """Make ``file = "..."`` entries of distributions absolute (relative to the experiment)."""
+    if isinstance(raw, dict):
+        if raw.get("dist") in ("empirical", "fit") and isinstance(raw.get("file"), str):
+            raw["file"] = _find(raw["file"], base)
+        for value in raw.values():
+            resolve_files(value, base)
+    elif isinstance(raw, list):
+        for value in raw:
+            resolve_files(value, base)
+
+
+def _find(name: str, base: Path) -> str:
+    for root in (base, Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = (root / name).resolve()
+        if candidate.exists():
+            return str(candidate)
+    return name
+
+
+def config_hash(raw: dict) -> str:
+    """A stable hash of the config, ignoring keys that only extend a run."""
+    data = copy.deepcopy(raw)
+    for section, key in UNHASHED:
+        data.get(section, {}).pop(key, None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,75 @@
+"""Where requests come from: an open arrival stream or a closed set of clients."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+from typing import Callable
+
+from model.system.network import Network
+from model.system.request import Request
+from model.system.sim import Sim
+
+
+class ClassPicker:
+    """Draws a request class by share, from its own stream."""
+
+    def __init__(self, sim: Sim, routes: list[tuple], shares: list[float]) -> None:
+        self.routes = routes
+        total = sum(shares)
+        self.cum = list(accumulate(s / total for s in shares))[:-1]
+        self.uniform = _uniforms(sim) if len(routes) > 1 else None
+
+    def pick(self) -> int:
+        return bisect_right(self.cum, self.uniform()) if self.uniform else 0
+
+
+def _uniforms(sim: Sim, block: int = 1024) -> Callable[[], float]:
+    rng = sim.streams.get("workload.class")
+    buf: list[float] = []
+
+    def draw() -> float:
+        if not buf:
+            buf.extend(rng.random(block).tolist()[::-1])
+        return buf.pop()
+
+    return draw
+
+
+class OpenSource:
+    """Poisson (or any renewal) arrivals: one SimPy event per arrival."""
+
+    def __init__(self, sim: Sim, net: Network, picker: ClassPicker,
+                 interarrival: Callable[[], float]) -> None:
+        self.sim, self.net, self.picker = sim, net, picker
+        self.interarrival = interarrival
+
+    def start(self) -> None:
+        self.sim.after(self.interarrival(), self._arrive)
+
+    def _arrive(self, _ev) -> None:
+        cls = self.picker.pick()
+        self.net.enter(Request(self.picker.routes[cls], cls, self.sim.now))
+        self.sim.after(self.interarrival(), self._arrive)
+
+
+class ClosedSource:
+    """``clients`` users, each thinking, submitting one request and waiting for it."""
+
+    def __init__(self, sim: Sim, net: Network, picker: ClassPicker, clients: int,
+                 think: Callable[[], float]) -> None:
+        self.sim, self.net, self.picker = sim, net, picker
+        self.clients = clients
+        self.think = think
+        net.on_complete = self._next
+
+    def start(self) -> None:
+        for client in range(self.clients):
+            self.sim.after(self.think(), self._submit, client)
+
+    def _submit(self, ev) -> None:
+        cls = self.picker.pick()
+        self.net.enter(Request(self.picker.routes[cls], cls, self.sim.now, ev._value))
+
+    def _next(self, req: Request) -> None:
+        self.sim.after(self.think(), self._submit, req.client)
