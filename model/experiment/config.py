@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic import model_validator
 
 from model.engine.dists import from_config
-from model.engine.units import parse_duration
+from model.engine.units import parse_bytes, parse_duration
 
 
 def _duration(value: Any) -> float:
@@ -28,7 +28,12 @@ def _dist(value: Any) -> Any:
     return value
 
 
+def _bytes(value: Any) -> float:
+    return parse_bytes(value)
+
+
 Duration = Annotated[float, BeforeValidator(_duration)]
+Bytes = Annotated[float, BeforeValidator(_bytes)]
 DistSpec = Annotated[Any, AfterValidator(_dist)]
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -59,11 +64,56 @@ class ExperimentSpec(Strict):
 
 
 class ComponentSpec(Strict):
-    """``[components.NAME]``: a station with ``servers`` workers."""
+    """``[components.NAME]``: a station with ``servers`` workers, or (with ``[system]``)
+    an OS function placed in a domain, with work outside and inside its lock."""
 
     servers: int = Field(1, ge=1)
     discipline: Literal["fifo", "lifo"] = "fifo"
-    service: DistSpec
+    service: DistSpec = 0.0
+    critical: DistSpec = 0.0
+    domain: Name | None = None
+    lock: Name | None = None
+    threads: int | None = Field(None, ge=1)
+
+
+class IPCSpec(Strict):
+    """``[system.ipc]``: a message between domains on one node."""
+
+    latency: DistSpec = 0.0
+    mode: Literal["copy", "handle", "grant"] = "copy"
+    copy_cost_per_byte: Duration = 0.0
+    handle_bytes: Bytes = 16
+    map_cost: Duration = 0.0
+
+
+class LockSpec(Strict):
+    """A lock: ``kind``, cache-line transfer cost ``c``, ``stripes`` per-object locks."""
+
+    kind: Literal["ticket", "mcs", "mutex", "rwlock"] = "ticket"
+    c: Duration = 0.0
+    stripes: int = Field(1, ge=1)
+    write_fraction: float = Field(1.0, ge=0, le=1)
+
+
+class DomainSpec(Strict):
+    """``[domains.NAME]``: the kernel (calls are function calls) or a user-level server."""
+
+    kind: Literal["kernel", "server"] = "server"
+    threads: int = Field(1, ge=1)
+
+
+class SystemSpec(Strict):
+    """``[system]``: the machine and the OS structure running the workload."""
+
+    architecture: Literal["explicit", "monolithic", "microkernel", "hybrid"] = "explicit"
+    cores: int = Field(1, ge=1)
+    trap: DistSpec = 0.0
+    context_switch: DistSpec = 0.0
+    call: DistSpec = 0.0
+    threads: int = Field(1, ge=1)
+    lock_placement: Literal["global", "component", "stripes", "none"] = "component"
+    lock: LockSpec = LockSpec()
+    ipc: IPCSpec = IPCSpec()
 
 
 class ClassSpec(Strict):
@@ -71,6 +121,9 @@ class ClassSpec(Strict):
 
     share: float = Field(1.0, gt=0)
     path: list[str] = Field(min_length=1)
+    bytes: Bytes = 0.0
+    user: DistSpec = 0.0
+    io: DistSpec = 0.0
 
 
 class WorkloadSpec(Strict):
@@ -107,6 +160,9 @@ class Config(Strict):
     workload: WorkloadSpec
     components: dict[Name, ComponentSpec] = Field(min_length=1)
     transport: TransportSpec = TransportSpec()
+    system: SystemSpec | None = None
+    domains: dict[Name, DomainSpec] = {}
+    locks: dict[Name, LockSpec] = {}
     sweep: dict[str, Any] = {}
 
     @model_validator(mode="after")
@@ -118,6 +174,16 @@ class Config(Strict):
         for edge in self.transport.edges:
             for end in _edge_ends(edge):
                 _check_ref(end, known, f"transport.edges.{edge}")
+        for cname, comp in self.components.items():
+            if comp.domain is not None:
+                _check_ref(comp.domain, set(self.domains), f"components.{cname}.domain", "domain")
+            if comp.lock is not None:
+                _check_ref(comp.lock, set(self.locks), f"components.{cname}.lock", "lock")
+        if self.system is not None:
+            for cname, comp in self.components.items():
+                if comp.domain is None:
+                    raise ValueError(f"components.{cname}.domain: missing; with [system] every "
+                                     "component needs a domain (or use an architecture preset)")
         return self
 
     def classes(self) -> dict[str, ClassSpec]:
@@ -134,6 +200,6 @@ def _edge_ends(edge: str) -> list[str]:
     return ends
 
 
-def _check_ref(name: str, known: set[str], where: str) -> None:
+def _check_ref(name: str, known: set[str], where: str, what: str = "component") -> None:
     if name not in known:
-        raise ValueError(f"{where}: unknown component {name!r}; known: {', '.join(sorted(known))}")
+        raise ValueError(f"{where}: unknown {what} {name!r}; known: {', '.join(sorted(known)) or '(none)'}")

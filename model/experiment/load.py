@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from model.errors import ConfigError
+from model.system import arch
 from model.experiment.config import Config
 from model.experiment.errors import config_error
 from model.experiment.sweep import expand
@@ -78,8 +79,9 @@ def from_dict(raw: dict, path: Path | None = None) -> Experiment:
 
 
 def validate(raw: dict, where: str = "") -> Config:
+    """Expand an architecture preset, then check every key and value."""
     try:
-        return Config.model_validate(raw)
+        return Config.model_validate(arch.expand(raw))
     except ValidationError as err:
         raise config_error(err, Config, where) from None
 
@@ -112,14 +114,18 @@ def read_toml(path: Path, seen: tuple = ()) -> dict:
     """Parse a TOML file and merge it over the file it ``extends``."""
     path = path.resolve() if path.exists() else path
     if path in seen:
-        raise ConfigError(f"{path}: 'extends' forms a cycle: {' -> '.join(map(str, seen))}")
+        cycle = " -> ".join(map(str, seen[seen.index(path):] + (path,)))
+        raise ConfigError(f"{path}: 'extends' forms a cycle: {cycle}")
     data = _parse(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends = {parent!r}: must be a path to another TOML file")
-    base = read_toml(path.parent / parent, seen + (path,))
+    target = path.parent / parent
+    if not target.is_file():
+        raise ConfigError(f"{path}: extends = {parent!r}: no such file ({target})")
+    base = read_toml(target, seen + (path,))
     return deep_merge(base, data)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from model.engine.dists import Constant, Distribution, from_config
 from model.engine.streams import Streams
 from model.errors import KernsimError
+from model.system.kernel import Kernel
 from model.system.network import Network
 from model.system.sim import Sim
 from model.system.station import Station
@@ -26,21 +27,9 @@ class Model:
         exp = config.experiment
         self.sim = Sim(streams, exp.warmup)
         self.end = exp.warmup + exp.duration
-        self.stations = {
-            name: _station(self.sim, name, spec) for name, spec in config.components.items()
-        }
-        classes = config.classes()
-        self.net = Network(self.sim, self.stations, list(classes))
-        routes = [self._route(c.path, config.transport) for c in classes.values()]
-        picker = ClassPicker(self.sim, routes, [c.share for c in classes.values()])
+        self.net = Kernel(self.sim, config) if config.system else _network(self.sim, config)
+        picker = ClassPicker(self.sim, [c.share for c in config.classes().values()])
         self.source = _source(self.sim, self.net, picker, config.workload)
-
-    def _route(self, path: list[str], transport: Any) -> tuple:
-        steps = []
-        for i, name in enumerate(path):
-            delay = None if i == 0 else _transport(self.sim, path[i - 1], name, transport)
-            steps.append((self.stations[name], delay))
-        return tuple(steps)
 
     def run(self) -> dict[str, float]:
         self.sim.start()
@@ -63,6 +52,22 @@ def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, float]:
     return Model(config, Streams(seed)).run()
 
 
+def _network(sim: Sim, config: Any) -> Network:
+    """The plain queueing network: components as stations, classes as routes."""
+    stations = {name: _station(sim, name, spec) for name, spec in config.components.items()}
+    classes = config.classes()
+    routes = [_route(sim, stations, c.path, config.transport) for c in classes.values()]
+    return Network(sim, stations, list(classes), routes)
+
+
+def _route(sim: Sim, stations: dict, path: list[str], transport: Any) -> tuple:
+    steps = []
+    for i, name in enumerate(path):
+        delay = None if i == 0 else _transport(sim, path[i - 1], name, transport)
+        steps.append((stations[name], delay))
+    return tuple(steps)
+
+
 def _sampler(sim: Sim, stream: str, spec: Any) -> Callable[[], float]:
     return from_config(spec).sampler(sim.streams.get(stream))
 
@@ -80,7 +85,7 @@ def _transport(sim: Sim, a: str, b: str, transport: Any) -> Callable[[], float] 
     return dist.sampler(sim.streams.get(f"transport.{a}->{b}"))
 
 
-def _source(sim: Sim, net: Network, picker: ClassPicker, workload: Any):
+def _source(sim: Sim, net, picker: ClassPicker, workload: Any):
     if workload.kind == "open":
         return OpenSource(sim, net, picker, _sampler(sim, "workload.arrivals", workload.interarrival))
     think = _sampler(sim, "workload.think", workload.think)
@@ -89,7 +94,7 @@ def _source(sim: Sim, net: Network, picker: ClassPicker, workload: Any):
 
 def offered_load(config: Any) -> dict[str, float]:
     """Per-component utilisation an open workload asks for (ρ); empty for closed ones."""
-    if config.workload.kind != "open":
+    if config.workload.kind != "open" or config.system is not None:
         return {}
     rate = 1.0 / _dist(config.workload.interarrival).mean
     classes = config.classes()

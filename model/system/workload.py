@@ -1,4 +1,8 @@
-"""Where requests come from: an open arrival stream or a closed set of clients."""
+"""Where requests come from: an open arrival stream or a closed set of clients.
+
+A source calls ``net.submit(cls, client)`` on whatever runs requests (the
+queueing network or the OS model); a closed source needs ``net.on_complete``.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,16 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import Callable
 
-from model.system.network import Network
-from model.system.request import Request
 from model.system.sim import Sim
 
 
 class ClassPicker:
     """Draws a request class by share, from its own stream."""
 
-    def __init__(self, sim: Sim, routes: list[tuple], shares: list[float]) -> None:
-        self.routes = routes
+    def __init__(self, sim: Sim, shares: list[float]) -> None:
         total = sum(shares)
         self.cum = list(accumulate(s / total for s in shares))[:-1]
-        self.uniform = _uniforms(sim) if len(routes) > 1 else None
+        self.uniform = _uniforms(sim) if len(shares) > 1 else None
 
     def pick(self) -> int:
         return bisect_right(self.cum, self.uniform()) if self.uniform else 0
@@ -39,7 +40,7 @@ def _uniforms(sim: Sim, block: int = 1024) -> Callable[[], float]:
 class OpenSource:
     """Poisson (or any renewal) arrivals: one SimPy event per arrival."""
 
-    def __init__(self, sim: Sim, net: Network, picker: ClassPicker,
+    def __init__(self, sim: Sim, net, picker: ClassPicker,
                  interarrival: Callable[[], float]) -> None:
         self.sim, self.net, self.picker = sim, net, picker
         self.interarrival = interarrival
@@ -48,15 +49,14 @@ class OpenSource:
         self.sim.after(self.interarrival(), self._arrive)
 
     def _arrive(self, _ev) -> None:
-        cls = self.picker.pick()
-        self.net.enter(Request(self.picker.routes[cls], cls, self.sim.now))
+        self.net.submit(self.picker.pick())
         self.sim.after(self.interarrival(), self._arrive)
 
 
 class ClosedSource:
     """``clients`` users, each thinking, submitting one request and waiting for it."""
 
-    def __init__(self, sim: Sim, net: Network, picker: ClassPicker, clients: int,
+    def __init__(self, sim: Sim, net, picker: ClassPicker, clients: int,
                  think: Callable[[], float]) -> None:
         self.sim, self.net, self.picker = sim, net, picker
         self.clients = clients
@@ -68,8 +68,7 @@ class ClosedSource:
             self.sim.after(self.think(), self._submit, client)
 
     def _submit(self, ev) -> None:
-        cls = self.picker.pick()
-        self.net.enter(Request(self.picker.routes[cls], cls, self.sim.now, ev._value))
+        self.net.submit(self.picker.pick(), ev._value)
 
-    def _next(self, req: Request) -> None:
+    def _next(self, req) -> None:
         self.sim.after(self.think(), self._submit, req.client)

@@ -1,0 +1,110 @@
+"""A node's cores: a pool that running jobs hold, with per-category time accounting.
+
+A job holds a core while it runs on the CPU (user work, traps, kernel or
+server work, IPC, spinning on a lock) and gives it up when it blocks (waiting
+for a server thread, sleeping on a mutex, thinking). Busy time is accounted
+by category, clipped to the measured window, so that the shares of
+``CATEGORIES`` sum to one over the window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable
+
+from model.engine.monitor import TimeWeighted
+from model.system.sim import Sim
+
+#: where a core's time goes; ``sleep`` is idle time while threads sleep on locks
+CATEGORIES = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")
+
+
+INF = float("inf")
+
+
+def clip(busy: dict, parts: list, start: float, lo: float, hi: float) -> None:
+    """Add each (category, duration) run back to back from ``start`` to ``busy``, within [lo, hi]."""
+    t = start
+    for cat, d in parts:
+        end = t + d
+        a, b = max(t, lo), min(end, hi)
+        if b > a:
+            busy[cat] += b - a
+        t = end
+
+
+class Cores:
+    """``count`` identical cores; FIFO hand-over to jobs waiting for one."""
+
+    def __init__(self, sim: Sim, count: int, switch: Callable[[], float]) -> None:
+        self.sim = sim
+        self.count = count
+        self.free = count
+        self.switch = switch
+        self.waiting: deque = deque()
+        self.holders: set = set()
+        self.sleepers = 0
+        self.busy = dict.fromkeys(CATEGORIES, 0.0)
+        self.window = 0.0
+        self.free_level = TimeWeighted(0.0, count)
+        self.sleep_level = TimeWeighted(0.0, 0)
+        sim.on_warmup(self.reset)
+
+    def acquire(self, job, then: Callable) -> None:
+        """Give ``job`` a core now, or when one frees (then it pays a context switch)."""
+        if self.free:
+            self._take(job)
+            then(job)
+        else:
+            self.waiting.append((job, then))
+
+    def release(self, job) -> None:
+        """``job`` gives its core up; the longest waiter gets it."""
+        self.holders.discard(job)
+        if self.waiting:
+            nxt, then = self.waiting.popleft()
+            self.holders.add(nxt)
+            nxt.switch = self.switch()
+            then(nxt)
+        else:
+            self._set_free(self.free + 1)
+
+    def _take(self, job) -> None:
+        self.holders.add(job)
+        self._set_free(self.free - 1)
+
+    def _set_free(self, free: int) -> None:
+        now = self.sim.now
+        self.free = free
+        self.free_level.update(now, free)
+        self.sleep_level.update(now, min(free, self.sleepers))
+
+    def sleeping(self, delta: int) -> None:
+        """A thread starts (+1) or stops (-1) sleeping on a lock."""
+        self.sleepers += delta
+        self.sleep_level.update(self.sim.now, min(self.free, self.sleepers))
+
+    def account(self, parts: list, start: float) -> None:
+        """Add CPU ``parts`` [(category, duration), ...] run from ``start``, clipped to the window."""
+        clip(self.busy, parts, start, self.window, INF)
+
+    def reset(self, now: float) -> None:
+        self.window = now
+        self.busy = dict.fromkeys(CATEGORIES, 0.0)
+        self.free_level.reset(now)
+        self.sleep_level.reset(now)
+
+    def shares(self, now: float) -> dict[str, float]:
+        """Fraction of core-time per category over the window (sums to 1)."""
+        total = self.count * (now - self.window)
+        if total <= 0:
+            return dict.fromkeys(CATEGORIES, float("nan"))
+        busy = dict(self.busy)
+        for job in self.holders:
+            for parts, start in job.in_progress():
+                clip(busy, parts, start, self.window, now)
+        out = {cat: busy[cat] / total for cat in CATEGORIES[:-2]}
+        sleep = self.sleep_level.mean(now) * (now - self.window) / total
+        out["sleep"] = sleep
+        out["idle"] = self.free_level.mean(now) * (now - self.window) / total - sleep
+        return out

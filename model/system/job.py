@@ -1,0 +1,83 @@
+"""A job: one system call (or other request) executing its ops on a node's cores."""
+
+from __future__ import annotations
+
+INF = float("inf")
+
+
+class Job:
+    """Where a request is in its op list, and what it is doing with its core.
+
+    The job accounts its own CPU time to ``cores`` (by category) when a CPU
+    batch, a spin or a lock hold ends, and partially at the end of a run.
+    """
+
+    __slots__ = ("ops", "pc", "t0", "cls", "client", "cores", "batch", "batch_start",
+                 "spin_from", "hold", "asked", "writer", "switch", "pre", "wait",
+                 "holding_core")
+
+    def __init__(self, ops: tuple, cls: int, t0: float, client, cores) -> None:
+        self.ops = ops
+        self.pc = 0
+        self.t0 = t0
+        self.cls = cls
+        self.client = client
+        self.cores = cores
+        self.batch = None
+        self.batch_start = 0.0
+        self.spin_from = None
+        self.hold = None
+        self.asked = None
+        self.writer = False
+        self.switch = 0.0
+        self.pre = 0.0
+        self.wait = 0.0
+        self.holding_core = False
+
+    def end_batch(self, now: float) -> None:
+        self.cores.account(self.batch, self.batch_start)
+        self.batch = None
+
+    def start_spin(self, now: float) -> None:
+        self.spin_from = now
+
+    def end_spin(self, now: float) -> None:
+        self.cores.account([("spin", now - self.spin_from)], self.spin_from)
+        self.spin_from = None
+
+    def sleep(self) -> None:
+        """Block on a mutex: give the core up."""
+        self.cores.release(self)
+        self.cores.sleeping(+1)
+
+    def wake(self, then) -> None:
+        """Woken by a mutex: get a core (maybe after waiting), then ``then(self)``."""
+        self.cores.sleeping(-1)
+        self.cores.acquire(self, then)
+
+    def take_switch(self) -> float:
+        """The context switch this wake-up costs (one already drawn by the core hand-over, else a new one)."""
+        sw = self.switch or self.cores.switch()
+        self.switch = 0.0
+        return sw
+
+    def end_hold(self, now: float) -> None:
+        """Account a finished critical section: wake-up switch, work, hand-off overhead."""
+        hold, pre = self.hold, self.pre
+        held = now - hold.start
+        work = min(hold.work - pre, held - pre)
+        self.cores.account([("switch", pre), (hold.cat, work), ("spin", held - pre - work)],
+                           hold.start)
+        self.hold = None
+        self.pre = 0.0
+
+    def in_progress(self) -> list[tuple[list, float]]:
+        """CPU parts under way now, with their start times (for end-of-run accounting)."""
+        out = []
+        if self.batch:
+            out.append((self.batch, self.batch_start))
+        if self.spin_from is not None:
+            out.append(([("spin", INF)], self.spin_from))
+        if self.hold is not None:
+            out.append(([(self.hold.cat, INF)], self.hold.start))
+        return out

@@ -1,0 +1,197 @@
+"""The OS-structure model: requests as op lists executed on a node's cores.
+
+A request class compiles to ops for one architecture: CPU work (user, trap,
+kernel or server work, IPC messages), lock requests, entering and leaving
+server domains, blocking I/O, done. Consecutive CPU ops run as one SimPy
+event; only a lock, a server or I/O splits them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from model.engine.dists import Constant, from_config
+from model.system.cpu import CATEGORIES, Cores
+from model.system.job import Job
+from model.system.locks import Lock, make_lock
+from model.system.outcomes import Outcomes
+from model.system.server import Server, Striped
+from model.system.sim import Sim
+
+CPU, LOCK, ENTER, LEAVE, IO, DONE = range(6)
+
+
+class Kernel:
+    """One node running the workload's system calls through the configured structure."""
+
+    def __init__(self, sim: Sim, config: Any) -> None:
+        self.sim = sim
+        self.config = config
+        system = config.system
+        switch = self._sampler("system.context_switch", system.context_switch)
+        self.cores = Cores(sim, system.cores, switch or (lambda: 0.0))
+        self.servers = {name: Server(self, name, d.threads)
+                        for name, d in config.domains.items() if d.kind == "server"}
+        self.locks = {name: self._lock(name, spec) for name, spec in config.locks.items()}
+        classes = config.classes()
+        self.outcomes = Outcomes(sim, list(classes), wait_name="lock_wait_mean")
+        self.ops = [compile_class(self, name, cls) for name, cls in classes.items()]
+        self.in_io = 0
+        self.on_complete: Callable[[Job], None] = lambda job: None
+
+    def _lock(self, name: str, spec) -> Lock | Striped:
+        if spec.stripes == 1:
+            return make_lock(self.sim, name, spec, self.advance)
+        locks = [make_lock(self.sim, f"{name}[{i}]", spec, self.advance)
+                 for i in range(spec.stripes)]
+        return Striped(name, locks, self.sim.streams.get(f"lock.{name}.stripe"))
+
+    def _sampler(self, stream: str, spec: Any) -> Callable[[], float] | None:
+        """A sampler for ``spec``, or None when it is always zero."""
+        dist = from_config(spec)
+        if isinstance(dist, Constant) and dist.mean == 0:
+            return None
+        return dist.sampler(self.sim.streams.get(stream))
+
+    # --- running jobs -------------------------------------------------------------
+
+    def submit(self, cls: int, client=None) -> None:
+        self.outcomes.arrived += 1
+        job = Job(self.ops[cls], cls, self.sim.now, client, self.cores)
+        self.cores.acquire(job, self.advance)
+
+    def advance(self, job: Job) -> None:
+        """Run ``job``'s ops from its pc: CPU work merges into one event; others act."""
+        ops, batch, total = job.ops, None, 0.0
+        if job.switch:
+            batch, total, job.switch = [("switch", job.switch)], job.switch, 0.0
+        while True:
+            op = ops[job.pc]
+            if op[0] == CPU:
+                d = op[2]()
+                if d > 0:
+                    batch = batch or []
+                    batch.append((op[1], d))
+                    total += d
+                job.pc += 1
+                continue
+            if batch:
+                job.batch, job.batch_start = batch, self.sim.now
+                self.sim.after(total, self._batch_done, job)
+                return
+            job.pc += 1
+            if not self._act(job, op):
+                return
+
+    def _act(self, job: Job, op: tuple) -> bool:
+        """Do a non-CPU op; True if the job goes on at once."""
+        code = op[0]
+        if code == ENTER:
+            return op[1].enter(job)
+        if code == LEAVE:
+            op[1].leave()
+            return True
+        if code == LOCK:
+            op[1].request(job, op[2](), op[3], op[4])
+        elif code == IO:
+            self._io(job, op[1]())
+        else:
+            self._finish(job)
+        return False
+
+    def _batch_done(self, ev) -> None:
+        job = ev._value
+        job.end_batch(self.sim.now)
+        self.advance(job)
+
+    def _io(self, job: Job, delay: float) -> None:
+        self.cores.release(job)
+        self.in_io += 1
+        self.sim.after(delay, self._io_done, job)
+
+    def _io_done(self, ev) -> None:
+        self.in_io -= 1
+        self.cores.acquire(ev._value, self.advance)
+
+    def _finish(self, job: Job) -> None:
+        self.cores.release(job)
+        self.outcomes.complete(job.t0, job.cls, job.wait)
+        self.on_complete(job)
+
+    # --- results -----------------------------------------------------------------
+
+    def in_flight(self) -> int:
+        """Jobs in the system, counted where they are (each in exactly one place)."""
+        queued = sum(len(s.queue) for s in self.servers.values())
+        return (len(self.cores.holders) + len(self.cores.waiting) + queued
+                + self.cores.sleepers + self.in_io)
+
+    def metrics(self, now: float, window: float) -> dict[str, float]:
+        out = self.outcomes.metrics(window, self.in_flight())
+        out.update({f"cpu.{k}": v for k, v in self.cores.shares(now).items()})
+        for server in self.servers.values():
+            out.update(server.metrics(now))
+        for lock in self.locks.values():
+            out.update(lock.metrics())
+        return out
+
+
+def compile_class(kernel: Kernel, name: str, cls: Any) -> tuple:
+    """The op list of one request class under the configured structure."""
+    config, system = kernel.config, kernel.config.system
+    ops: list[tuple] = []
+    _cpu(ops, "user", kernel._sampler(f"user.{name}", cls.user))
+    _cpu(ops, "kernel", kernel._sampler("system.trap", system.trap))
+    copy = cls.bytes * system.ipc.copy_cost_per_byte
+    _cpu(ops, "kernel", (lambda: copy) if copy else None)
+    call = kernel._sampler("system.call", system.call)
+    message = _message(kernel, cls.bytes)
+    reply = kernel._sampler("ipc.reply", system.ipc.latency)
+    entered: list[Server] = []
+    prev = None
+    for comp_name in cls.path:
+        comp = config.components[comp_name]
+        server = kernel.servers.get(comp.domain)
+        if server is not None and server not in entered:
+            _cpu(ops, "ipc", message)
+            ops.append((ENTER, server))
+            entered.append(server)
+        elif prev is not None:
+            _cpu(ops, "kernel" if server is None else "server", call)
+        cat = "kernel" if server is None else "server"
+        _work(kernel, ops, comp_name, comp, cat)
+        prev = comp_name
+    if from_config(cls.io).mean > 0:
+        ops.append((IO, kernel._sampler(f"io.{name}", cls.io)))
+    for server in reversed(entered):
+        _cpu(ops, "ipc", reply)
+        ops.append((LEAVE, server))
+    ops.append((DONE,))
+    return tuple(ops)
+
+
+def _work(kernel: Kernel, ops: list, name: str, comp: Any, cat: str) -> None:
+    critical = kernel._sampler(f"critical.{name}", comp.critical)
+    if critical is not None and comp.lock is not None:
+        mean = from_config(comp.critical).mean
+        ops.append((LOCK, kernel.locks[comp.lock], critical, mean, cat))
+    else:
+        _cpu(ops, cat, critical)
+    _cpu(ops, cat, kernel._sampler(f"service.{name}", comp.service))
+
+
+def _cpu(ops: list, cat: str, sampler: Callable[[], float] | None) -> None:
+    if sampler is not None:
+        ops.append((CPU, cat, sampler))
+
+
+def _message(kernel: Kernel, size: float) -> Callable[[], float] | None:
+    """Cost of one IPC call message: latency plus what its mode copies or maps."""
+    ipc = kernel.config.system.ipc
+    latency = kernel._sampler("ipc.call", ipc.latency)
+    extra = {"copy": size * ipc.copy_cost_per_byte,
+             "handle": ipc.handle_bytes * ipc.copy_cost_per_byte,
+             "grant": ipc.map_cost}[ipc.mode]
+    if latency is None:
+        return (lambda: extra) if extra else None
+    return (lambda: latency() + extra) if extra else latency

@@ -1,0 +1,59 @@
+"""End-to-end statistics of requests: counts, response times, throughput."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.engine.monitor import Tally
+from model.system.sim import Sim
+
+
+class Outcomes:
+    """Counts every request in and out; tallies response times after the warm-up."""
+
+    def __init__(self, sim: Sim, class_names: list[str], wait_name: str = "wait_mean") -> None:
+        self.sim = sim
+        self.wait_name = wait_name
+        self.class_names = class_names
+        self.arrived = 0
+        self.completed = 0
+        self.counted = 0
+        self.wait_sum = 0.0
+        self.response = Tally()
+        self.by_class = [Tally() for _ in class_names]
+        sim.on_warmup(self.reset)
+
+    def complete(self, t0: float, cls: int, wait: float) -> None:
+        self.completed += 1
+        if self.sim.measuring:
+            rt = self.sim.now - t0
+            self.counted += 1
+            self.response.add(rt)
+            self.by_class[cls].add(rt)
+            self.wait_sum += wait
+
+    def reset(self, now: float) -> None:
+        self.counted = 0
+        self.wait_sum = 0.0
+        self.response.reset()
+        for tally in self.by_class:
+            tally.reset()
+
+    def metrics(self, window: float, in_flight: int) -> dict[str, float]:
+        """Per-replication results over the measured window (µs; throughput per s)."""
+        rt = self.response
+        out = {
+            "throughput": self.counted / window * 1e6 if window > 0 else np.nan,
+            "response_mean": rt.mean if rt.count else np.nan,
+            "response_p50": rt.percentile(50),
+            "response_p95": rt.percentile(95),
+            "response_p99": rt.percentile(99),
+            self.wait_name: self.wait_sum / self.counted if self.counted else np.nan,
+            "arrived": self.arrived,
+            "completed": self.completed,
+            "in_flight": in_flight,
+        }
+        if len(self.class_names) > 1:
+            for name, tally in zip(self.class_names, self.by_class):
+                out[f"response_mean.{name}"] = tally.mean if tally.count else np.nan
+        return out
