@@ -73,6 +73,8 @@ class ComponentSpec(Strict):
     critical: DistSpec = 0.0
     domain: Name | None = None
     lock: Name | None = None
+    owner: Name | None = None
+    broadcast: bool = False
     threads: int | None = Field(None, ge=1)
 
 
@@ -80,6 +82,7 @@ class IPCSpec(Strict):
     """``[system.ipc]``: a message between domains on one node."""
 
     latency: DistSpec = 0.0
+    kind: Literal["sync", "async"] = "sync"
     mode: Literal["copy", "handle", "grant"] = "copy"
     copy_cost_per_byte: Duration = 0.0
     handle_bytes: Bytes = 16
@@ -105,13 +108,15 @@ class DomainSpec(Strict):
 class SystemSpec(Strict):
     """``[system]``: the machine and the OS structure running the workload."""
 
-    architecture: Literal["explicit", "monolithic", "microkernel", "hybrid"] = "explicit"
+    architecture: Literal["explicit", "monolithic", "microkernel", "hybrid", "multikernel"] = (
+        "explicit")
     cores: int = Field(1, ge=1)
     trap: DistSpec = 0.0
     context_switch: DistSpec = 0.0
     call: DistSpec = 0.0
     threads: int = Field(1, ge=1)
     lock_placement: Literal["global", "component", "stripes", "none"] = "component"
+    replication: Literal["owner", "all"] = "owner"
     lock: LockSpec = LockSpec()
     ipc: IPCSpec = IPCSpec()
 
@@ -179,6 +184,8 @@ class Config(Strict):
                 _check_ref(comp.domain, set(self.domains), f"components.{cname}.domain", "domain")
             if comp.lock is not None:
                 _check_ref(comp.lock, set(self.locks), f"components.{cname}.lock", "lock")
+            if comp.owner is not None:
+                _check_ref(comp.owner, set(self.domains), f"components.{cname}.owner", "domain")
         if self.system is not None:
             for cname, comp in self.components.items():
                 if comp.domain is None:

@@ -12,6 +12,12 @@
 - ``hybrid`` (L4Linux): the whole monolithic kernel as one user-level server
   ``linux`` with ``system.threads`` threads; a system call is an IPC call and
   reply into it; inside, locks as in ``monolithic``.
+- ``multikernel`` (Barrelfish): every core keeps a replica of the kernel
+  state, so work runs locally without locks; an update (a component's
+  critical section) is a message instead of shared memory: to the state's
+  owner core (``system.replication = "owner"``: a one-thread server
+  ``<component>_owner`` applies it) or to every other replica (``"all"``: the
+  caller sends ``cores - 1`` messages and applies its own copy).
 
 The expansion works on the raw config mapping, before validation, so
 ``kernsim validate --expand`` can show it and a sweep may vary the
@@ -25,7 +31,7 @@ import copy
 from model.engine.dists import from_config
 from model.errors import ConfigError
 
-PRESETS = ("monolithic", "microkernel", "hybrid")
+PRESETS = ("monolithic", "microkernel", "hybrid", "multikernel")
 
 
 def expand(raw: dict) -> dict:
@@ -39,6 +45,8 @@ def expand(raw: dict) -> dict:
     comps = out.get("components", {})
     if arch == "microkernel":
         _microkernel(out, comps)
+    elif arch == "multikernel":
+        _multikernel(out, comps, system.get("replication", "owner"))
     else:
         home = "kernel" if arch == "monolithic" else "linux"
         kind = "kernel" if arch == "monolithic" else "server"
@@ -55,7 +63,7 @@ def _refuse_explicit(raw: dict, arch: str) -> None:
             raise ConfigError(f"{key}: set by system.architecture = {arch!r}; "
                               "list them only with architecture = \"explicit\"")
     for name, comp in raw.get("components", {}).items():
-        for key in ("domain", "lock"):
+        for key in ("domain", "lock", "owner", "broadcast"):
             if isinstance(comp, dict) and key in comp:
                 raise ConfigError(f"components.{name}.{key}: set by system.architecture = "
                                   f"{arch!r}; use architecture = \"explicit\" to place it")
@@ -67,6 +75,19 @@ def _microkernel(out: dict, comps: dict) -> None:
                       for name, comp in comps.items()}
     for name, comp in comps.items():
         comp["domain"] = name
+
+
+def _multikernel(out: dict, comps: dict, replication: str) -> None:
+    out["domains"] = {"kernel": {"kind": "kernel"}}
+    for name, comp in comps.items():
+        comp["domain"] = "kernel"
+        if not _has_critical(comp):
+            continue
+        if replication == "all":
+            comp["broadcast"] = True
+        else:
+            comp["owner"] = f"{name}_owner"
+            out["domains"][f"{name}_owner"] = {"kind": "server", "threads": 1}
 
 
 def _place_locks(out: dict, comps: dict, system: dict) -> None:

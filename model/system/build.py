@@ -93,10 +93,16 @@ def _source(sim: Sim, net, picker: ClassPicker, workload: Any):
 
 
 def offered_load(config: Any) -> dict[str, float]:
-    """Per-component utilisation an open workload asks for (ρ); empty for closed ones."""
-    if config.workload.kind != "open" or config.system is not None:
+    """Per-component utilisation an open workload asks for (ρ); empty for closed ones.
+
+    With ``[system]`` the one entry ``cores`` is a lower bound of the CPU load:
+    user, trap and component work per request, without IPC or lock overheads.
+    """
+    if config.workload.kind != "open":
         return {}
     rate = 1.0 / _dist(config.workload.interarrival).mean
+    if config.system is not None:
+        return {"cores": rate * _cpu_demand(config) / config.system.cores}
     classes = config.classes()
     total = sum(c.share for c in classes.values())
     load = {name: 0.0 for name in config.components}
@@ -105,6 +111,20 @@ def offered_load(config: Any) -> dict[str, float]:
             spec = config.components[name]
             load[name] += rate * cls.share / total * _dist(spec.service).mean / spec.servers
     return load
+
+
+def _cpu_demand(config: Any) -> float:
+    """Mean CPU time per request that no structure can avoid (µs)."""
+    classes = config.classes()
+    total = sum(c.share for c in classes.values())
+    trap = _dist(config.system.trap).mean
+    demand = 0.0
+    for cls in classes.values():
+        work = _dist(cls.user).mean + trap + sum(
+            _dist(config.components[n].service).mean + _dist(config.components[n].critical).mean
+            for n in cls.path)
+        demand += cls.share / total * work
+    return demand
 
 
 def _dist(spec: Any) -> Distribution:

@@ -18,7 +18,7 @@ from model.system.outcomes import Outcomes
 from model.system.server import Server, Striped
 from model.system.sim import Sim
 
-CPU, LOCK, ENTER, LEAVE, IO, DONE = range(6)
+CPU, LOCK, ENTER, LEAVE, IO, FORK, DONE = range(7)
 
 
 class Kernel:
@@ -37,6 +37,7 @@ class Kernel:
         self.outcomes = Outcomes(sim, list(classes), wait_name="lock_wait_mean")
         self.ops = [compile_class(self, name, cls) for name, cls in classes.items()]
         self.in_io = 0
+        self.children = 0
         self.on_complete: Callable[[Job], None] = lambda job: None
 
     def _lock(self, name: str, spec) -> Lock | Striped:
@@ -91,6 +92,9 @@ class Kernel:
         if code == LEAVE:
             op[1].leave()
             return True
+        if code == FORK:
+            self._fork(job, op[1])
+            return True
         if code == LOCK:
             op[1].request(job, op[2](), op[3], op[4])
         elif code == IO:
@@ -113,18 +117,31 @@ class Kernel:
         self.in_io -= 1
         self.cores.acquire(ev._value, self.advance)
 
+    def _fork(self, job: Job, done: int) -> None:
+        """Asynchronous send: a child job carries the rest; the sender goes to DONE."""
+        child = Job(job.ops, -1, self.sim.now, None, self.cores)
+        child.pc = job.pc
+        job.pc = done
+        self.children += 1
+        self.cores.acquire(child, self.advance)
+
     def _finish(self, job: Job) -> None:
         self.cores.release(job)
+        if job.cls < 0:
+            self.children -= 1
+            return
         self.outcomes.complete(job.t0, job.cls, job.wait)
         self.on_complete(job)
 
     # --- results -----------------------------------------------------------------
 
     def in_flight(self) -> int:
-        """Jobs in the system, counted where they are (each in exactly one place)."""
+        """Requests in the system: jobs counted where they are (each in exactly one
+        place), less the children of asynchronous sends (not requests themselves)."""
         queued = sum(len(s.queue) for s in self.servers.values())
-        return (len(self.cores.holders) + len(self.cores.waiting) + queued
+        jobs = (len(self.cores.holders) + len(self.cores.waiting) + queued
                 + self.cores.sleepers + self.in_io)
+        return jobs - self.children
 
     def metrics(self, now: float, window: float) -> dict[str, float]:
         out = self.outcomes.metrics(window, self.in_flight())
@@ -147,37 +164,63 @@ def compile_class(kernel: Kernel, name: str, cls: Any) -> tuple:
     call = kernel._sampler("system.call", system.call)
     message = _message(kernel, cls.bytes)
     reply = kernel._sampler("ipc.reply", system.ipc.latency)
+    sync = system.ipc.kind == "sync"
     entered: list[Server] = []
+    fork = None
     prev = None
     for comp_name in cls.path:
         comp = config.components[comp_name]
         server = kernel.servers.get(comp.domain)
         if server is not None and server not in entered:
             _cpu(ops, "ipc", message)
+            if not sync and fork is None:
+                fork = len(ops)
+                ops.append(None)  # FORK, patched below with the DONE index
             ops.append((ENTER, server))
             entered.append(server)
         elif prev is not None:
             _cpu(ops, "kernel" if server is None else "server", call)
         cat = "kernel" if server is None else "server"
-        _work(kernel, ops, comp_name, comp, cat)
+        _work(kernel, ops, comp_name, comp, cat, reply if sync else None)
         prev = comp_name
     if from_config(cls.io).mean > 0:
         ops.append((IO, kernel._sampler(f"io.{name}", cls.io)))
     for server in reversed(entered):
-        _cpu(ops, "ipc", reply)
+        _cpu(ops, "ipc", reply if sync else None)
         ops.append((LEAVE, server))
+    if fork is not None:
+        ops[fork] = (FORK, len(ops))
     ops.append((DONE,))
     return tuple(ops)
 
 
-def _work(kernel: Kernel, ops: list, name: str, comp: Any, cat: str) -> None:
+def _work(kernel: Kernel, ops: list, name: str, comp: Any, cat: str,
+          reply: Callable[[], float] | None) -> None:
+    """A component's critical section (under its lock, at its owner, or broadcast), then its work."""
     critical = kernel._sampler(f"critical.{name}", comp.critical)
+    update = kernel._sampler("ipc.update", kernel.config.system.ipc.latency)
     if critical is not None and comp.lock is not None:
         mean = from_config(comp.critical).mean
         ops.append((LOCK, kernel.locks[comp.lock], critical, mean, cat))
+    elif critical is not None and comp.owner is not None:
+        owner = kernel.servers[comp.owner]
+        _cpu(ops, "ipc", update)
+        ops += [(ENTER, owner), (CPU, "server", critical)]
+        _cpu(ops, "ipc", reply)
+        ops.append((LEAVE, owner))
+    elif critical is not None and comp.broadcast:
+        _cpu(ops, "ipc", _times(update, kernel.cores.count - 1))
+        _cpu(ops, cat, critical)
     else:
         _cpu(ops, cat, critical)
     _cpu(ops, cat, kernel._sampler(f"service.{name}", comp.service))
+
+
+def _times(sampler: Callable[[], float] | None, n: int) -> Callable[[], float] | None:
+    """The sum of ``n`` draws (one message to each other replica)."""
+    if sampler is None or n <= 0:
+        return None
+    return lambda: sum(sampler() for _ in range(n))
 
 
 def _cpu(ops: list, cat: str, sampler: Callable[[], float] | None) -> None:
