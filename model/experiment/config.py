@@ -103,6 +103,14 @@ class DomainSpec(Strict):
 
     kind: Literal["kernel", "server"] = "server"
     threads: int = Field(1, ge=1)
+    node: int = Field(0, ge=0)
+
+
+class NetworkSpec(Strict):
+    """``[system.network]``: messages between nodes (no CPU while in flight)."""
+
+    latency: DistSpec = 0.0
+    bandwidth: Bytes = 0.0  # bytes per second; 0 = no transfer time
 
 
 class SystemSpec(Strict):
@@ -110,6 +118,7 @@ class SystemSpec(Strict):
 
     architecture: Literal["explicit", "monolithic", "microkernel", "hybrid", "multikernel"] = (
         "explicit")
+    nodes: int = Field(1, ge=1)
     cores: int = Field(1, ge=1)
     trap: DistSpec = 0.0
     context_switch: DistSpec = 0.0
@@ -119,6 +128,8 @@ class SystemSpec(Strict):
     replication: Literal["owner", "all"] = "owner"
     lock: LockSpec = LockSpec()
     ipc: IPCSpec = IPCSpec()
+    network: NetworkSpec = NetworkSpec()
+    placement: dict[str, int] = {}
 
 
 class ClassSpec(Strict):
@@ -186,6 +197,12 @@ class Config(Strict):
                 _check_ref(comp.lock, set(self.locks), f"components.{cname}.lock", "lock")
             if comp.owner is not None:
                 _check_ref(comp.owner, set(self.domains), f"components.{cname}.owner", "domain")
+        nodes = self.system.nodes if self.system else 1
+        for dname, dom in self.domains.items():
+            if dom.node >= nodes:
+                raise ValueError(f"domains.{dname}.node = {dom.node}: must be < system.nodes ({nodes})")
+            if dom.kind == "kernel" and dom.node != 0:
+                raise ValueError(f"domains.{dname}.node: a kernel domain runs on node 0 (with the clients)")
         if self.system is not None:
             for cname, comp in self.components.items():
                 if comp.domain is None:

@@ -2,7 +2,8 @@
 
 ``[sweep]`` holds dotted keys mapped to lists (a full factorial grid), and may
 hold ``[sweep.zip]``, dotted keys mapped to lists of one length that vary
-together (one axis of the grid), and may declare a sampled design with the
+together (one axis of the grid; ``[[sweep.zip]]`` repeated gives several such
+axes), and may declare a sampled design with the
 reserved keys ``method`` ("lhs" or "sobol"), ``n`` and ``ranges`` (dotted key ->
 [low, high]); integer bounds give integer values. All parts combine as a product.
 """
@@ -13,7 +14,6 @@ import itertools
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from model.errors import ConfigError
 
@@ -35,7 +35,7 @@ def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
 def expand(sweep: dict, seed: int) -> list[dict[str, Any]]:
     """The design points, each a dict of dotted key -> value (one empty dict if no sweep)."""
     grid = _grid(sweep)
-    zipped = _zipped(sweep.get("zip", {}))
+    zipped = _zip_groups(sweep.get("zip", {}))
     sampled = _sampled(sweep, seed)
     return [{**g, **z, **s} for g in grid for z in zipped for s in sampled]
 
@@ -49,6 +49,20 @@ def _grid(sweep: dict) -> list[dict[str, Any]]:
             raise ConfigError(f"sweep.{key} = []: empty list; give at least one value")
     keys = list(axes)
     return [dict(zip(keys, combo)) for combo in itertools.product(*axes.values())]
+
+
+def _zip_groups(zips: Any) -> list[dict[str, Any]]:
+    """``[sweep.zip]`` is one group; ``[[sweep.zip]]`` several, crossed with each other."""
+    groups = zips if isinstance(zips, list) else [zips]
+    combos = [_zipped(group) for group in groups]
+    return [_merge(parts) for parts in itertools.product(*combos)]
+
+
+def _merge(parts: tuple) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        out.update(part)
+    return out
 
 
 def _zipped(table: dict) -> list[dict[str, Any]]:
@@ -93,6 +107,8 @@ def _ranges(ranges: Any) -> dict[str, tuple]:
 
 
 def _unit_sample(method: str, d: int, n: int, seed: int) -> np.ndarray:
+    from scipy.stats import qmc  # imported here: scipy.stats costs a second at start-up
+
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5EED,)))
     if method == "lhs":
         return qmc.LatinHypercube(d=d, rng=rng).random(n)

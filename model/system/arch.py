@@ -8,7 +8,8 @@
 - ``microkernel``: every component is its own server domain with ``threads``
   workers (the component's, else ``system.threads``); servers own their data,
   so no locks: critical sections are plain server work; steps between servers
-  are IPC.
+  are IPC, or network messages when ``system.placement`` puts a server on
+  another node (clients run on node 0).
 - ``hybrid`` (L4Linux): the whole monolithic kernel as one user-level server
   ``linux`` with ``system.threads`` threads; a system call is an IPC call and
   reply into it; inside, locks as in ``monolithic``.
@@ -71,7 +72,9 @@ def _refuse_explicit(raw: dict, arch: str) -> None:
 
 def _microkernel(out: dict, comps: dict) -> None:
     default = out["system"].get("threads", 1)
-    out["domains"] = {name: {"kind": "server", "threads": comp.get("threads", default)}
+    placement = out["system"].get("placement", {})
+    out["domains"] = {name: {"kind": "server", "threads": comp.get("threads", default),
+                             "node": placement.get(name, 0)}
                       for name, comp in comps.items()}
     for name, comp in comps.items():
         comp["domain"] = name

@@ -94,17 +94,22 @@ class Cores:
         self.free_level.reset(now)
         self.sleep_level.reset(now)
 
-    def shares(self, now: float) -> dict[str, float]:
-        """Fraction of core-time per category over the window (sums to 1)."""
-        total = self.count * (now - self.window)
-        if total <= 0:
-            return dict.fromkeys(CATEGORIES, float("nan"))
+    def time(self, now: float) -> dict[str, float]:
+        """Core-time (µs) per category over the window, including work under way."""
+        span = now - self.window
         busy = dict(self.busy)
         for job in self.holders:
             for parts, start in job.in_progress():
                 clip(busy, parts, start, self.window, now)
-        out = {cat: busy[cat] / total for cat in CATEGORIES[:-2]}
-        sleep = self.sleep_level.mean(now) * (now - self.window) / total
-        out["sleep"] = sleep
-        out["idle"] = self.free_level.mean(now) * (now - self.window) / total - sleep
-        return out
+        busy["sleep"] = self.sleep_level.mean(now) * span
+        busy["idle"] = self.free_level.mean(now) * span - busy["sleep"]
+        return busy
+
+
+def shares(nodes: list[Cores], now: float) -> dict[str, float]:
+    """Fraction of all cores' time per category over the window (sums to 1)."""
+    total = sum(n.count for n in nodes) * (now - nodes[0].window)
+    if total <= 0:
+        return dict.fromkeys(CATEGORIES, float("nan"))
+    times = [n.time(now) for n in nodes]
+    return {cat: sum(t[cat] for t in times) / total for cat in CATEGORIES}

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from model.engine.dists import Constant, from_config
-from model.system.cpu import CATEGORIES, Cores
+from model.system.cpu import Cores, shares
 from model.system.job import Job
 from model.system.locks import Lock, make_lock
 from model.system.outcomes import Outcomes
 from model.system.server import Server, Striped
 from model.system.sim import Sim
 
-CPU, LOCK, ENTER, LEAVE, IO, FORK, DONE = range(7)
+CPU, LOCK, ENTER, LEAVE, IO, FORK, MOVE, DONE = range(8)
 
 
 class Kernel:
@@ -28,15 +28,17 @@ class Kernel:
         self.sim = sim
         self.config = config
         system = config.system
-        switch = self._sampler("system.context_switch", system.context_switch)
-        self.cores = Cores(sim, system.cores, switch or (lambda: 0.0))
-        self.servers = {name: Server(self, name, d.threads)
+        switch = self._sampler("system.context_switch", system.context_switch) or (lambda: 0.0)
+        self.nodes = [Cores(sim, system.cores, switch) for _ in range(system.nodes)]
+        self.cores = self.nodes[0]
+        self.servers = {name: Server(self, name, d.threads, self.nodes[d.node])
                         for name, d in config.domains.items() if d.kind == "server"}
         self.locks = {name: self._lock(name, spec) for name, spec in config.locks.items()}
         classes = config.classes()
         self.outcomes = Outcomes(sim, list(classes), wait_name="lock_wait_mean")
         self.ops = [compile_class(self, name, cls) for name, cls in classes.items()]
         self.in_io = 0
+        self.in_net = 0
         self.children = 0
         self.on_complete: Callable[[Job], None] = lambda job: None
 
@@ -95,6 +97,9 @@ class Kernel:
         if code == FORK:
             self._fork(job, op[1])
             return True
+        if code == MOVE:
+            self._move(job, op[1], op[2]())
+            return False
         if code == LOCK:
             op[1].request(job, op[2](), op[3], op[4])
         elif code == IO:
@@ -109,24 +114,37 @@ class Kernel:
         self.advance(job)
 
     def _io(self, job: Job, delay: float) -> None:
-        self.cores.release(job)
+        job.cores.release(job)
         self.in_io += 1
         self.sim.after(delay, self._io_done, job)
 
     def _io_done(self, ev) -> None:
         self.in_io -= 1
-        self.cores.acquire(ev._value, self.advance)
+        job = ev._value
+        job.cores.acquire(job, self.advance)
+
+    def _move(self, job: Job, node: Cores, delay: float) -> None:
+        """A message to another node: the core is free while it crosses the network."""
+        job.cores.release(job)
+        job.cores = node
+        self.in_net += 1
+        self.sim.after(delay, self._arrive, job)
+
+    def _arrive(self, ev) -> None:
+        self.in_net -= 1
+        job = ev._value
+        job.cores.acquire(job, self.advance)
 
     def _fork(self, job: Job, done: int) -> None:
         """Asynchronous send: a child job carries the rest; the sender goes to DONE."""
-        child = Job(job.ops, -1, self.sim.now, None, self.cores)
+        child = Job(job.ops, -1, self.sim.now, None, job.cores)
         child.pc = job.pc
         job.pc = done
         self.children += 1
-        self.cores.acquire(child, self.advance)
+        child.cores.acquire(child, self.advance)
 
     def _finish(self, job: Job) -> None:
-        self.cores.release(job)
+        job.cores.release(job)
         if job.cls < 0:
             self.children -= 1
             return
@@ -139,13 +157,12 @@ class Kernel:
         """Requests in the system: jobs counted where they are (each in exactly one
         place), less the children of asynchronous sends (not requests themselves)."""
         queued = sum(len(s.queue) for s in self.servers.values())
-        jobs = (len(self.cores.holders) + len(self.cores.waiting) + queued
-                + self.cores.sleepers + self.in_io)
-        return jobs - self.children
+        on_cores = sum(len(n.holders) + len(n.waiting) + n.sleepers for n in self.nodes)
+        return on_cores + queued + self.in_io + self.in_net - self.children
 
     def metrics(self, now: float, window: float) -> dict[str, float]:
         out = self.outcomes.metrics(window, self.in_flight())
-        out.update({f"cpu.{k}": v for k, v in self.cores.shares(now).items()})
+        out.update({f"cpu.{k}": v for k, v in shares(self.nodes, now).items()})
         for server in self.servers.values():
             out.update(server.metrics(now))
         for lock in self.locks.values():
@@ -172,7 +189,11 @@ def compile_class(kernel: Kernel, name: str, cls: Any) -> tuple:
         comp = config.components[comp_name]
         server = kernel.servers.get(comp.domain)
         if server is not None and server not in entered:
-            _cpu(ops, "ipc", message)
+            here = entered[-1].cores if entered else kernel.cores
+            if server.cores is here:
+                _cpu(ops, "ipc", message)
+            else:
+                ops.append((MOVE, server.cores, _network(kernel, cls.bytes)))
             if not sync and fork is None:
                 fork = len(ops)
                 ops.append(None)  # FORK, patched below with the DONE index
@@ -185,9 +206,15 @@ def compile_class(kernel: Kernel, name: str, cls: Any) -> tuple:
         prev = comp_name
     if from_config(cls.io).mean > 0:
         ops.append((IO, kernel._sampler(f"io.{name}", cls.io)))
-    for server in reversed(entered):
-        _cpu(ops, "ipc", reply if sync else None)
-        ops.append((LEAVE, server))
+    for i in range(len(entered) - 1, -1, -1):
+        server = entered[i]
+        back = entered[i - 1].cores if i else kernel.cores
+        if server.cores is back:
+            _cpu(ops, "ipc", reply if sync else None)
+            ops.append((LEAVE, server))
+        else:
+            ops.append((LEAVE, server))
+            ops.append((MOVE, back, _network(kernel, 0)))
     if fork is not None:
         ops[fork] = (FORK, len(ops))
     ops.append((DONE,))
@@ -226,6 +253,14 @@ def _times(sampler: Callable[[], float] | None, n: int) -> Callable[[], float] |
 def _cpu(ops: list, cat: str, sampler: Callable[[], float] | None) -> None:
     if sampler is not None:
         ops.append((CPU, cat, sampler))
+
+
+def _network(kernel: Kernel, size: float) -> Callable[[], float]:
+    """Time for a message of ``size`` bytes to cross the network between nodes."""
+    net = kernel.config.system.network
+    latency = kernel._sampler("network.latency", net.latency) or (lambda: 0.0)
+    transfer = size / net.bandwidth * 1e6 if net.bandwidth else 0.0
+    return lambda: latency() + transfer
 
 
 def _message(kernel: Kernel, size: float) -> Callable[[], float] | None:

@@ -17,10 +17,11 @@ class Server:
     order; the thread passes straight to it when one leaves.
     """
 
-    def __init__(self, kernel, name: str, threads: int) -> None:
+    def __init__(self, kernel, name: str, threads: int, cores) -> None:
         self.kernel = kernel
         self.name = name
         self.threads = threads
+        self.cores = cores
         self.busy = 0
         self.queue: deque = deque()
         self.level = TimeWeighted()
@@ -31,13 +32,14 @@ class Server:
             self.busy += 1
             self.level.update(self.kernel.sim.now, self.busy)
             return True
-        self.kernel.cores.release(job)
+        job.cores.release(job)
         self.queue.append(job)
         return False
 
     def leave(self) -> None:
         if self.queue:
-            self.kernel.cores.acquire(self.queue.popleft(), self.kernel.advance)
+            job = self.queue.popleft()
+            job.cores.acquire(job, self.kernel.advance)
         else:
             self.busy -= 1
             self.level.update(self.kernel.sim.now, self.busy)
