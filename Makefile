@@ -34,6 +34,7 @@ test: $(VENV)/.dev
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
+	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/kernsim bench
 
 lint: $(VENV)/.dev

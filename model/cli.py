@@ -11,6 +11,7 @@ from typing import Optional
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from model.errors import KernsimError
 
@@ -42,9 +43,11 @@ def run(
     debug: bool = Debug,
 ) -> None:
     """Run (or resume) every replication of FILE into a results folder."""
+    from model.experiment.runner import preflight
     from model.experiment.runner import run as run_exp
 
     exp = _experiment(file, overrides)
+    preflight(exp, executor, workers, allow_unstable)  # refuse before drawing a progress bar
     with _progress(quiet) as tick:
         result = run_exp(exp, out=out_dir, executor=executor, workers=workers,
                          allow_unstable=allow_unstable, overwrite=overwrite, progress=tick)
@@ -90,7 +93,8 @@ def validate(
     if expand:
         out.print_json(json.dumps(exp.resolved()))
     for warning in check_stable(exp):
-        err.print(f"[yellow]warning[/]: {warning}; `run` refuses it without --allow-unstable")
+        err.print(f"[yellow]warning[/]: {escape(warning)}; `run` refuses it without "
+                  "--allow-unstable", highlight=False, soft_wrap=True)
     n = len(exp.points)
     out.print(f"ok: {exp.name}: {n} design point(s) × {exp.replications} replication(s) "
               f"= {n * exp.replications} tasks")
@@ -120,7 +124,12 @@ def _print_summary(folder: Path, metrics: Optional[list[str]], fmt: str) -> None
         raise KernsimError(f"--metric {unknown[0]!r}: not in the results; "
                            f"have: {', '.join(c for c in df.columns if not c.startswith('_'))}")
     table = summarize(df, metrics=metrics or None)
-    out.print(render_summary(table, fmt), end="" if fmt != "table" else "\n")
+    rendered = render_summary(table, fmt)
+    if isinstance(rendered, str):  # csv, markdown: verbatim, never wrapped or read as markup
+        out.file.write(rendered)
+        out.file.flush()
+    else:
+        out.print(rendered)
 
 
 @app.command("list")
@@ -129,7 +138,58 @@ def list_experiments() -> None:
     from model.experiment.catalog import shipped
 
     for path, name, text in shipped():
-        out.print(f"[bold]{path}[/]  {name}: {text}")
+        out.print(f"[bold]{escape(path)}[/]  {escape(name)}: {escape(text)}", soft_wrap=True)
+
+
+@app.command()
+def bench(
+    customers: Optional[int] = typer.Option(
+        None, min=1, help="M/M/4 customers per run [200000; --quick: 20000]."),
+    repeat: Optional[int] = typer.Option(
+        None, min=1, help="Timed runs per row; median and best are reported [3; --quick: 1]."),
+    reps: Optional[int] = typer.Option(
+        None, min=2, help="Replications behind the M/M/c mean-wait CIs [5]."),
+    events: Optional[int] = typer.Option(
+        None, "--events", min=1, help="Bare SimPy loop timeouts [1000000; --quick: 100000]."),
+    seed: int = typer.Option(2026, min=0, help="Root seed of the M/M/c replications."),
+    memory: bool = typer.Option(True, "--memory/--no-memory",
+                                help="Measure peak memory (tracemalloc, in a separate run)."),
+    quick: bool = typer.Option(False, "--quick", help="Small, fast version (smoke test)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON dict instead of the table."),
+    save: Optional[Path] = typer.Option(None, "--save", help="Also write the JSON dict to a file."),
+    debug: bool = Debug,
+) -> None:
+    """Speed of kernsim against bare SimPy, hand-written SimPy and Ciw (one process, one run)."""
+    from model.bench import BenchOptions, render_table, run_bench, to_json
+
+    given = {k: v for k, v in {"customers": customers, "repeat": repeat, "reps": reps,
+                               "bare_events": events}.items() if v is not None}
+    base = BenchOptions.quick() if quick else BenchOptions()
+    options = BenchOptions(**{**vars(base), **given, "seed": seed, "memory": memory})
+    result = run_bench(options, progress=lambda text: err.print(text, style="dim"))
+    if save:
+        save.write_text(to_json(result) + "\n", encoding="utf-8")
+    if as_json:
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        console = out if out.is_terminal else Console(width=170)
+        console.print(render_table(result))
+
+
+@app.command()
+def report(
+    folder: Path = typer.Argument(..., help="Results folder."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="HTML file [FOLDER/report.html]."),
+    debug: bool = Debug,
+) -> None:
+    """Self-contained HTML report: summary table with 95% CIs and the standard plots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from model.analysis.html import build_report
+
+    path = build_report(folder, out_file)
+    out.print(f"report: {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:
@@ -148,12 +208,13 @@ def main() -> None:
     except KernsimError as exc:
         if debug:
             traceback.print_exc()
-        err.print(f"[red]error[/]: {exc}", highlight=False, markup=True)
+        err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
         code = 2
     except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback without --debug
         if debug:
             raise
-        err.print(f"[red]error[/]: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+        err.print(f"[red]error[/]: {type(exc).__name__}: {escape(str(exc))} "
+                  "(rerun with --debug for the traceback)", highlight=False, soft_wrap=True)
         code = 2
     sys.exit(code if isinstance(code, int) else 0)
 

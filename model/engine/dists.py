@@ -349,9 +349,21 @@ def from_config(value: Any, base_dir: pathlib.Path | None = None) -> Distributio
     """Build a distribution from a duration (-> :class:`Constant`) or a mapping."""
     if isinstance(value, Distribution):
         return value
+    if isinstance(value, Mapping) and value.get("dist") == "fit":
+        return _fit(value, base_dir)
     if isinstance(value, Mapping):
         return _from_mapping(value, base_dir)
     return Constant(_convert("value", value, DURATION))
+
+
+def _fit(config: Mapping[str, Any], base_dir: pathlib.Path | None) -> Distribution:
+    """``{dist = "fit", file | values, column?, families?}``: see :mod:`model.engine.fit`."""
+    from model.engine.fit import from_config_params
+
+    params = {k: v for k, v in config.items() if k != "dist"}
+    if "values" in params:
+        params["values"] = _convert("values", params["values"], DURATIONS)
+    return from_config_params(params, base_dir)
 
 
 def scale(dist: Distribution, factor: float) -> Distribution:
@@ -375,7 +387,7 @@ def _from_mapping(config: Mapping[str, Any], base_dir: pathlib.Path | None) -> D
 
 
 def _lookup(name: Any) -> type[Distribution]:
-    allowed = ", ".join(DISTRIBUTIONS)
+    allowed = ", ".join([*DISTRIBUTIONS, "fit"])
     if name is None:
         raise DistError(f"dist: missing key 'dist'; allowed: {allowed}")
     if not isinstance(name, str) or name not in DISTRIBUTIONS:

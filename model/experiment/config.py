@@ -16,6 +16,7 @@ from pydantic import model_validator
 
 from model.engine.dists import from_config
 from model.engine.units import parse_bytes, parse_duration
+from model.experiment.faults_schema import FaultsSpec
 
 
 def _duration(value: Any) -> float:
@@ -173,16 +174,29 @@ class Config(Strict):
     """A whole experiment file after ``extends`` and ``--set`` are applied."""
 
     experiment: ExperimentSpec
-    workload: WorkloadSpec
-    components: dict[Name, ComponentSpec] = Field(min_length=1)
+    workload: WorkloadSpec | None = None  # required unless faults.mode = "dependability"
+    components: dict[Name, ComponentSpec] = {}  # likewise (then at least one)
     transport: TransportSpec = TransportSpec()
     system: SystemSpec | None = None
     domains: dict[Name, DomainSpec] = {}
     locks: dict[Name, LockSpec] = {}
     sweep: dict[str, Any] = {}
+    faults: FaultsSpec | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Config:
+        if self.faults is not None and self.faults.mode == "dependability":
+            for key in ("workload", "components", "transport", "system", "domains", "locks"):
+                if key in self.model_fields_set:
+                    raise ValueError(f"{key}: not used when faults.mode = \"dependability\" "
+                                     "(faults and repairs only, no requests); remove it")
+            return self
+        if self.workload is None:
+            raise ValueError("workload: missing; this key is required (only a file with "
+                             "faults.mode = \"dependability\" may leave it out)")
+        if not self.components:
+            raise ValueError("components: missing or empty; at least one component is required "
+                             "(only a file with faults.mode = \"dependability\" may leave it out)")
         known = set(self.components)
         for cname, cls in self.workload.classes.items():
             for i, step in enumerate(cls.path):

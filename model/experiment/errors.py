@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from model.errors import ConfigError
+
+#: "key: ..." or "key[3]: ..." at the start of a distribution's message
+SUBKEY = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\])*): ")
 
 
 def dotted(loc: tuple) -> str:
@@ -41,6 +45,11 @@ def _line(e: dict, root: type[BaseModel]) -> str:
     if e["type"] in ("value_error", "assertion_error") and "input" in e and isinstance(
         e["input"], dict
     ):
+        if not loc:  # a whole-file check: its message starts with the dotted key
+            return msg
+        sub = SUBKEY.match(msg)  # a distribution names its own key: "mean: got -1; ..."
+        if sub:
+            return f"{key}.{sub.group(1)}: {msg[sub.end():]}"
         return f"{key}: {msg}"
     return f"{key} = {_show(e.get('input'))}: {msg}"
 

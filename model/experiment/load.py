@@ -141,10 +141,11 @@ def _parse(path: Path) -> dict:
 
 
 def deep_merge(base: dict, over: dict) -> dict:
-    """``over`` wins; tables merge key by key."""
+    """``over`` wins; tables merge key by key, except that a table naming its ``dist``
+    replaces the base one whole (merging two families' keys gives no distribution)."""
     out = copy.deepcopy(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and "dist" not in value and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)

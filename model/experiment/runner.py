@@ -16,15 +16,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from model.engine.streams import stable_key, task_seed
 from model.errors import KernsimError
 from model.experiment.load import Experiment
-from model.experiment.store import Store, now
 from model.system.build import offered_load, simulate
+
+if TYPE_CHECKING:
+    from model.experiment.store import Store
 
 EXECUTORS = ("serial", "processes")
 
@@ -92,6 +94,18 @@ def check_stable(exp: Experiment) -> list[str]:
     return out
 
 
+def preflight(exp: Experiment, executor: str, workers: int | None,
+              allow_unstable: bool) -> None:
+    """Refuse a run before anything is written: bad executor or workers, unstable load."""
+    if executor not in EXECUTORS:
+        raise KernsimError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise KernsimError(f"--workers {workers}: must be an integer ≥ 1")
+    unstable = check_stable(exp)
+    if unstable and not allow_unstable:
+        raise KernsimError("; ".join(unstable) + " — pass --allow-unstable to run it anyway")
+
+
 @dataclass
 class RunResult:
     out: Path
@@ -106,11 +120,9 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
         workers: int | None = None, allow_unstable: bool = False, overwrite: bool = False,
         progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run every unfinished task of ``exp`` into its results folder."""
-    if executor not in EXECUTORS:
-        raise KernsimError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
-    unstable = check_stable(exp)
-    if unstable and not allow_unstable:
-        raise KernsimError("; ".join(unstable) + " — pass --allow-unstable to run it anyway")
+    from model.experiment.store import Store, now  # pandas and pyarrow: only when running
+
+    preflight(exp, executor, workers, allow_unstable)
     store = Store(out or Path("results") / exp.name)
     manifest = store.open(exp, overwrite=overwrite)
     done = store.done()
@@ -128,7 +140,10 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
                              "workers": workers, "tasks_run": result.ran})
     manifest["failures"] = result.failures
     if not result.interrupted:
-        store.compact(exp.replications)
+        table = store.compact(exp.replications)
+        if "_wall_s" in table:  # tasks of a run killed before its manifest was written
+            for dp, rep, wall in zip(table["design_point"], table["replication"], table["_wall_s"]):
+                manifest["tasks"].setdefault(f"{dp}/{rep}", round(float(wall), 6))
         manifest["status"] = "failed" if result.failures else "complete"
         manifest["ended"] = now()
     else:

@@ -49,6 +49,11 @@ class Model:
 
 def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, float]:
     """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
+    faults = getattr(config, "faults", None)
+    if faults is not None and faults.mode == "dependability":
+        from model.system import faults as dependability  # the long time scale: no requests
+
+        return dependability.simulate(config, seed)
     return Model(config, Streams(seed)).run()
 
 

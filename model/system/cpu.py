@@ -42,7 +42,7 @@ class Cores:
         self.free = count
         self.switch = switch
         self.waiting: deque = deque()
-        self.holders: set = set()
+        self.holders: dict = {}  # insertion-ordered: summing in a fixed order keeps runs bit-identical
         self.sleepers = 0
         self.busy = dict.fromkeys(CATEGORIES, 0.0)
         self.window = 0.0
@@ -60,17 +60,17 @@ class Cores:
 
     def release(self, job) -> None:
         """``job`` gives its core up; the longest waiter gets it."""
-        self.holders.discard(job)
+        self.holders.pop(job, None)
         if self.waiting:
             nxt, then = self.waiting.popleft()
-            self.holders.add(nxt)
+            self.holders[nxt] = None
             nxt.switch = self.switch()
             then(nxt)
         else:
             self._set_free(self.free + 1)
 
     def _take(self, job) -> None:
-        self.holders.add(job)
+        self.holders[job] = None
         self._set_free(self.free - 1)
 
     def _set_free(self, free: int) -> None:

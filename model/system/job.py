@@ -62,15 +62,15 @@ class Job:
         return sw
 
     def end_hold(self, now: float) -> None:
-        """Account a finished critical section: wake-up switch, work, hand-off overhead."""
+        """Account a finished critical section: the wake-up switch, then the hold itself.
+
+        The hold includes its hand-off cost (the holder's work slowed by cache-line
+        transfers); only waiters' time counts as ``spin``.
+        """
         hold, pre = self.hold, self.pre
-        held = now - hold.start
-        work = min(hold.work - pre, held - pre)
-        self.cores.account([("switch", pre), (hold.cat, work), ("spin", held - pre - work)],
-                           hold.start)
+        self.cores.account([("switch", pre), (hold.cat, now - hold.start - pre)], hold.start)
         self.hold = None
         self.pre = 0.0
-
     def in_progress(self) -> list[tuple[list, float]]:
         """CPU parts under way now, with their start times (for end-of-run accounting)."""
         out = []
@@ -79,5 +79,5 @@ class Job:
         if self.spin_from is not None:
             out.append(([("spin", INF)], self.spin_from))
         if self.hold is not None:
-            out.append(([(self.hold.cat, INF)], self.hold.start))
+            out.append(([("switch", self.pre), (self.hold.cat, INF)], self.hold.start))
         return out

@@ -1,0 +1,51 @@
+"""Speed benchmarks (pytest-benchmark) of the ``kernsim bench`` rows (a), (b), (c), (e).
+
+Not part of ``make test`` (``norecursedirs`` in pyproject.toml). Run with
+
+    .venv/bin/python -m pytest tests/benchmarks -p no:xdist --benchmark-only
+
+(pytest-benchmark turns itself off under xdist.) Nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from model import bench
+from model.engine.streams import task_seed
+
+BARE_EVENTS = 200_000
+CUSTOMERS = 50_000
+
+
+@pytest.fixture(scope="module")
+def options() -> bench.BenchOptions:
+    return bench.BenchOptions(customers=CUSTOMERS)
+
+
+def test_a_bare_simpy_loop(benchmark):
+    benchmark.extra_info["events"] = BARE_EVENTS
+    benchmark.pedantic(bench.bare_timeout_loop, args=(BARE_EVENTS,), rounds=5, iterations=1)
+
+
+def test_b_handwritten_simpy_mmc(benchmark):
+    result = benchmark.pedantic(bench.handwritten_mmc, args=(CUSTOMERS, task_seed(2026, 0)),
+                                rounds=3, iterations=1)
+    benchmark.extra_info["customers"] = result.customers
+    assert result.customers == CUSTOMERS
+
+
+def test_c_kernsim_mmc(benchmark, options):
+    config = bench.mmc_config(options.mmc_file, CUSTOMERS)
+    result = benchmark.pedantic(bench.kernsim_run, args=(config, task_seed(2026, 0)),
+                                rounds=3, iterations=1)
+    benchmark.extra_info["customers"] = result.customers
+    assert result.customers > 0
+
+
+def test_e_quickstart(benchmark, options):
+    case = bench.first_point_case(options.quickstart_file)
+    result = benchmark.pedantic(bench.kernsim_run, args=(case.config, case.seed),
+                                rounds=5, iterations=1)
+    benchmark.extra_info["customers"] = result.customers
+    assert result.customers > 0

@@ -1,0 +1,58 @@
+"""Shared helpers: tiny experiment files and the ``kernsim`` command in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+#: a one-station open queue (ρ = 0.5) that runs in milliseconds per replication
+TINY = """\
+[experiment]
+name = "tiny"
+seed = 7
+replications = 2
+duration = "2000us"
+
+[workload]
+interarrival = { dist = "exponential", mean = "10us" }
+
+[components.cpu]
+service = { dist = "exponential", mean = "5us" }
+"""
+
+
+def run_kernsim(*args, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``kernsim ARGS`` in a fresh interpreter, in ``cwd``; text output, never raises."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")}
+    env.update(NO_COLOR="1", PYTHONIOENCODING="utf-8", TERM="dumb")
+    return subprocess.run([sys.executable, "-m", "model.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, encoding="utf-8", env=env,
+                          timeout=timeout, check=False)
+
+
+@pytest.fixture
+def kernsim(tmp_path):
+    """Run the CLI with the test's tmp_path as working folder (nothing lands in the repo)."""
+
+    def call(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+        return run_kernsim(*args, cwd=tmp_path, timeout=timeout)
+
+    return call
+
+
+@pytest.fixture
+def write(tmp_path):
+    """``write(name, text)`` -> path of a file under tmp_path (text is dedented)."""
+
+    def put(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return put
