@@ -11,7 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "load_results", "load_experiment", "run_experiment", "summarize"]
+__all__ = ["__version__", "load_results", "load_samples", "load_experiment", "run_experiment", "summarize"]
 
 
 def __getattr__(name: str):
@@ -19,6 +19,9 @@ def __getattr__(name: str):
     if name == "load_results":
         from model.experiment.store import load_results
         return load_results
+    if name == "load_samples":
+        from model.experiment.store import load_samples
+        return load_samples
     if name == "load_experiment":
         from model.experiment.load import load
         return load

@@ -159,7 +159,7 @@ def _record(store: Store, manifest: dict, row: dict, result: RunResult) -> None:
                                 "replication": row["replication"], "seed": row["seed"],
                                 "error": row["_error"]})
         return
-    store.write(row)
+    store.write(row, row.pop("_samples", None))
     manifest["tasks"][key] = round(row["_wall_s"], 6)
     result.ran += 1
 

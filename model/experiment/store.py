@@ -4,7 +4,9 @@ Layout of ``results/<name>/``::
 
     manifest.json      resolved config, hash, version, git commit, seed, times, tasks
     parts/             one parquet file per finished task (written to a temp name, renamed)
+    samples/           per-task sample rows (e.g. one per injected fault), if the model gives any
     results.parquet    all parts, sorted by (design_point, replication)
+    samples.parquet    all sample rows, with ``sample`` (table name), design_point, replication
 
 A task is done exactly when its part file exists, so an interrupted run loses
 nothing finished and the same command resumes.
@@ -53,6 +55,7 @@ class Store:
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
         self.parts = self.out / "parts"
+        self.samples = self.out / "samples"
         self.manifest_path = self.out / "manifest.json"
 
     def manifest(self) -> dict:
@@ -80,6 +83,8 @@ class Store:
     def clear(self) -> None:
         for path in list(self.parts.glob("*.parquet")) if self.parts.exists() else []:
             path.unlink()
+        for path in list(self.samples.glob("*.parquet")) if self.samples.exists() else []:
+            path.unlink()
         for name in ("results.parquet", "samples.parquet", "manifest.json"):
             (self.out / name).unlink(missing_ok=True)
 
@@ -91,10 +96,17 @@ class Store:
             out.add((int(dp), int(rep)))
         return out
 
-    def write(self, row: dict) -> None:
-        """Persist one finished task's row at once (atomic)."""
-        path = self.parts / PART.format(row["design_point"], row["replication"])
-        atomic_write(path, table_bytes(pa.Table.from_pylist([row])))
+    def write(self, row: dict, samples: dict[str, list[dict]] | None = None) -> None:
+        """Persist one finished task at once (atomic): its samples first, then its row,
+        whose part file marks the task done."""
+        name = PART.format(row["design_point"], row["replication"])
+        if samples:
+            self.samples.mkdir(exist_ok=True)
+            rows = [{"sample": table, "design_point": row["design_point"],
+                     "replication": row["replication"], **r}
+                    for table, items in samples.items() for r in items]
+            atomic_write(self.samples / name, table_bytes(pa.Table.from_pylist(rows)))
+        atomic_write(self.parts / name, table_bytes(pa.Table.from_pylist([row])))
 
     def write_manifest(self, manifest: dict) -> None:
         text = json.dumps(manifest, indent=2, sort_keys=False, default=str)
@@ -112,7 +124,18 @@ class Store:
         walls = df.pop("_wall_s") if "_wall_s" in df else None
         table = pa.Table.from_pandas(df, preserve_index=False)
         atomic_write(self.out / "results.parquet", table_bytes(table))
+        self._compact_samples(replications)
         return df if walls is None else df.assign(_wall_s=walls.values)
+
+    def _compact_samples(self, replications: int) -> None:
+        done = {p.name for p in self.parts.glob("dp*-r*.parquet")}
+        paths = sorted(p for p in self.samples.glob("dp*-r*.parquet") if p.name in done)
+        if not paths:
+            return
+        df = pd.concat([pq.read_table(p).to_pandas() for p in paths], ignore_index=True)
+        df = df[df["replication"] < replications].reset_index(drop=True)
+        atomic_write(self.out / "samples.parquet",
+                     table_bytes(pa.Table.from_pandas(df, preserve_index=False)))
 
 
 def new_manifest(experiment: Any, old: dict) -> dict:
@@ -182,6 +205,18 @@ def load_results(path: str | Path) -> pd.DataFrame:
     points = manifest.get("design_points", [])
     df.attrs["params"] = [k for k in (points[0] if points else {}) if k != "design_point"]
     df.attrs["name"] = manifest.get("name")
+    return df
+
+
+def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
+    """Sample rows of a results folder (``samples.parquet``), optionally one table only."""
+    path = Path(path)
+    file = path / "samples.parquet"
+    if not file.exists():
+        raise KernsimError(f"{path}: no samples.parquet (this experiment records no samples)")
+    df = pd.read_parquet(file)
+    if sample is not None:
+        df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
     return df
 
 

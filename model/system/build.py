@@ -103,7 +103,7 @@ def offered_load(config: Any) -> dict[str, float]:
     With ``[system]`` the one entry ``cores`` is a lower bound of the CPU load:
     user, trap and component work per request, without IPC or lock overheads.
     """
-    if config.workload.kind != "open":
+    if config.workload is None or config.workload.kind != "open":
         return {}
     rate = 1.0 / _dist(config.workload.interarrival).mean
     if config.system is not None:
