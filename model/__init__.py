@@ -11,7 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "load_results", "load_samples", "load_experiment", "run_experiment", "summarize"]
+__all__ = ["__version__", "load_experiment", "load_results", "load_samples", "run_experiment", "summarize"]
 
 
 def __getattr__(name: str):

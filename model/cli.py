@@ -6,7 +6,6 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Optional
 
 import click
 import typer
@@ -24,7 +23,7 @@ SetOpt = typer.Option(None, "--set", help="Override a key: --set experiment.repl
 Debug = typer.Option(False, "--debug", help="Show tracebacks.")
 
 
-def _experiment(file: Path, overrides: Optional[list[str]]):
+def _experiment(file: Path, overrides: list[str] | None):
     from model.experiment.load import load
 
     return load(file, overrides or [])
@@ -33,10 +32,12 @@ def _experiment(file: Path, overrides: Optional[list[str]]):
 @app.command()
 def run(
     file: Path = typer.Argument(..., help="Experiment TOML file."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Results folder [results/NAME]."),
-    executor: str = typer.Option("processes", help="serial | processes"),
-    workers: Optional[int] = typer.Option(None, help="Worker processes [all cores]."),
-    overrides: Optional[list[str]] = SetOpt,
+    out_dir: Path | None = typer.Option(None, "--out", help="Results folder [results/NAME]."),
+    executor: str = typer.Option("processes", help="serial | processes | dask"),
+    workers: int | None = typer.Option(None, help="Worker processes [all cores]."),
+    scheduler: str | None = typer.Option(
+        None, help="Run on the Dask cluster at this address (tcp://HOST:8786)."),
+    overrides: list[str] | None = SetOpt,
     allow_unstable: bool = typer.Option(False, help="Run open queues with offered load ρ ≥ 1."),
     overwrite: bool = typer.Option(False, help="Replace a folder that holds another experiment."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -47,10 +48,12 @@ def run(
     from model.experiment.runner import run as run_exp
 
     exp = _experiment(file, overrides)
+    executor = "dask" if scheduler else executor
     preflight(exp, executor, workers, allow_unstable)  # refuse before drawing a progress bar
     with _progress(quiet) as tick:
         result = run_exp(exp, out=out_dir, executor=executor, workers=workers,
-                         allow_unstable=allow_unstable, overwrite=overwrite, progress=tick)
+                         allow_unstable=allow_unstable, overwrite=overwrite, progress=tick,
+                         scheduler=scheduler)
     _report(result, exp, quiet)
 
 
@@ -62,8 +65,12 @@ def _progress(quiet: bool):
 
 def _report(result, exp, quiet: bool) -> None:
     if result.interrupted:
-        err.print(f"[yellow]interrupted[/]: {result.ran} tasks finished and kept in {result.out}; "
-                  f"run the same command again to resume")
+        import shlex
+
+        again = " ".join(shlex.quote(a) for a in ["kernsim", *sys.argv[1:]])
+        err.print(f"[yellow]interrupted[/]: {result.ran} tasks finished and kept in "
+                  f"{escape(str(result.out))}; to resume, run the same command again:\n  "
+                  f"{escape(again)}", highlight=False, soft_wrap=True)
         raise typer.Exit(130)
     if result.skipped and not quiet:
         err.print(f"resumed: {result.skipped} tasks were already done")
@@ -82,7 +89,7 @@ def _report(result, exp, quiet: bool) -> None:
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="Experiment TOML file."),
-    overrides: Optional[list[str]] = SetOpt,
+    overrides: list[str] | None = SetOpt,
     expand: bool = typer.Option(False, "--expand", help="Print the resolved config as JSON."),
     debug: bool = Debug,
 ) -> None:
@@ -104,7 +111,7 @@ def validate(
 def summary(
     folder: Path = typer.Argument(..., help="Results folder."),
     fmt: str = typer.Option("table", "--format", help="table | csv | markdown"),
-    metric: Optional[list[str]] = typer.Option(None, "--metric", "-m", help="Only these metrics."),
+    metric: list[str] | None = typer.Option(None, "--metric", "-m", help="Only these metrics."),
     debug: bool = Debug,
 ) -> None:
     """Mean and 95% CI (Student t) per design point and metric."""
@@ -113,7 +120,7 @@ def summary(
     _print_summary(folder, metric, fmt)
 
 
-def _print_summary(folder: Path, metrics: Optional[list[str]], fmt: str) -> None:
+def _print_summary(folder: Path, metrics: list[str] | None, fmt: str) -> None:
     from model.analysis.report import render_summary
     from model.analysis.stats import summarize
     from model.experiment.store import load_results
@@ -143,20 +150,20 @@ def list_experiments() -> None:
 
 @app.command()
 def bench(
-    customers: Optional[int] = typer.Option(
+    customers: int | None = typer.Option(
         None, min=1, help="M/M/4 customers per run [200000; --quick: 20000]."),
-    repeat: Optional[int] = typer.Option(
+    repeat: int | None = typer.Option(
         None, min=1, help="Timed runs per row; median and best are reported [3; --quick: 1]."),
-    reps: Optional[int] = typer.Option(
+    reps: int | None = typer.Option(
         None, min=2, help="Replications behind the M/M/c mean-wait CIs [5]."),
-    events: Optional[int] = typer.Option(
+    events: int | None = typer.Option(
         None, "--events", min=1, help="Bare SimPy loop timeouts [1000000; --quick: 100000]."),
     seed: int = typer.Option(2026, min=0, help="Root seed of the M/M/c replications."),
     memory: bool = typer.Option(True, "--memory/--no-memory",
                                 help="Measure peak memory (tracemalloc, in a separate run)."),
     quick: bool = typer.Option(False, "--quick", help="Small, fast version (smoke test)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON dict instead of the table."),
-    save: Optional[Path] = typer.Option(None, "--save", help="Also write the JSON dict to a file."),
+    save: Path | None = typer.Option(None, "--save", help="Also write the JSON dict to a file."),
     debug: bool = Debug,
 ) -> None:
     """Speed of kernsim against bare SimPy, hand-written SimPy and Ciw (one process, one run)."""
@@ -179,7 +186,7 @@ def bench(
 @app.command()
 def report(
     folder: Path = typer.Argument(..., help="Results folder."),
-    out_file: Optional[Path] = typer.Option(None, "--out", help="HTML file [FOLDER/report.html]."),
+    out_file: Path | None = typer.Option(None, "--out", help="HTML file [FOLDER/report.html]."),
     debug: bool = Debug,
 ) -> None:
     """Self-contained HTML report: summary table with 95% CIs and the standard plots."""
@@ -190,6 +197,72 @@ def report(
 
     path = build_report(folder, out_file)
     out.print(f"report: {escape(str(path))}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def verify(
+    folder: Path = typer.Argument(..., help="Results folder."),
+    debug: bool = Debug,
+) -> None:
+    """Check a results folder: every task present once, sha256 of every part as the
+    manifest recorded, results.parquet equal to the compaction of the parts."""
+    from model.experiment.verify import verify as check
+
+    verdict = check(folder)
+    for note in verdict.notes:
+        err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    if verdict.ok:
+        out.print(f"ok: {escape(str(folder))}: {verdict.tasks} tasks, each present once, "
+                  "hashes match, results.parquet = compaction of the parts",
+                  highlight=False, soft_wrap=True)
+        return
+    for problem in verdict.problems:
+        err.print(f"[red]problem[/]: {escape(problem)}", highlight=False, soft_wrap=True)
+    err.print(f"{len(verdict.problems)} problem(s) in {escape(str(folder))}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("reproduce")
+def reproduce_cmd(
+    name: str | None = typer.Argument(
+        None, help="Study: haertig97, liedtke93, boydwickizer12, baumann09, nooks_minix."),
+    all_studies: bool = typer.Option(False, "--all", help="Run every study, one after another."),
+    quick: bool = typer.Option(False, "--quick", help="Small runs: seconds per study (tests)."),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Results folder (default results/reproduce/NAME); with --all, DIR/NAME."),
+    strict: bool = typer.Option(False, "--strict",
+                                help="Exit 1 when a prediction or check is outside its tolerance."),
+    workers: int | None = typer.Option(
+        None, min=1, help="Worker processes (default: all cores; --quick: 1)."),
+    debug: bool = Debug,
+) -> None:
+    """Reproduce a published comparison: calibrate, predict, print published vs model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from model.reproduce import STUDIES
+    from model.reproduce import run as run_study
+    from model.reproduce.compare import outside
+    from model.reproduce.study import rich_table
+
+    if all_studies == bool(name):
+        raise KernsimError(f"reproduce: give one study NAME or --all; studies: {', '.join(STUDIES)}")
+    names = STUDIES if all_studies else (name,)
+    console = out if out.is_terminal else Console(width=160)
+    missed = 0
+    for study in names:
+        folder = (out_dir / study if all_studies else out_dir) if out_dir else None
+        result = run_study(study, quick=quick, out=folder, workers=workers or (1 if quick else None))
+        console.print(rich_table(result))
+        for row in outside(result.rows):
+            err.print(f"[yellow]outside tolerance[/]: {escape(row.quantity)} ({escape(row.system)}):"
+                      f" published {row.published:.4g}, model {row.mean:.4g}", highlight=False)
+        missed += len(outside(result.rows))
+        where = folder or Path("results") / "reproduce" / study
+        console.print(f"report: {escape(str(where / 'report.md'))}", highlight=False, soft_wrap=True)
+    if strict and missed:
+        err.print(f"--strict: {missed} value(s) outside their tolerance")
+        raise typer.Exit(1)
 
 
 def main() -> None:
@@ -210,7 +283,7 @@ def main() -> None:
             traceback.print_exc()
         err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
         code = 2
-    except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback without --debug
+    except Exception as exc:
         if debug:
             raise
         err.print(f"[red]error[/]: {type(exc).__name__}: {escape(str(exc))} "

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic import model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from model.engine.dists import from_config
 from model.engine.units import parse_bytes, parse_duration
-from model.experiment.faults_schema import FaultsSpec
+from model.experiment.faults_schema import FaultsSpec, InjectionSpec
 
 
 def _duration(value: Any) -> float:
@@ -62,6 +61,7 @@ class ExperimentSpec(Strict):
     warmup: Duration = 0.0
     duration: Duration = Field(gt=0)
     common_random_numbers: bool = True
+    task_timeout: Annotated[Duration, Field(gt=0)] | None = None  # per task; None: none
 
 
 class ComponentSpec(Strict):
@@ -143,6 +143,18 @@ class ClassSpec(Strict):
     io: DistSpec = 0.0
 
 
+class RetrySpec(Strict):
+    """``[workload.retry]``: what a client does when a request fails or times out."""
+
+    timeout: Duration | None = Field(None, gt=0)  # None: wait for ever
+    max_retries: int = Field(0, ge=0)
+    backoff: Literal["fixed", "exponential"] = "fixed"
+    base: Duration = 0.0
+    cap: Duration | None = None  # None: exponential backoff without a ceiling
+    jitter: bool = False
+    budget: float | None = Field(None, ge=0)
+
+
 class WorkloadSpec(Strict):
     """``[workload]``: open (inter-arrival times) or closed (clients, think time)."""
 
@@ -151,6 +163,7 @@ class WorkloadSpec(Strict):
     clients: int | None = Field(None, ge=1)
     think: DistSpec = 0.0
     classes: dict[Name, ClassSpec] = {}
+    retry: RetrySpec | None = None
 
     @model_validator(mode="after")
     def _kind_fields(self) -> WorkloadSpec:
@@ -181,7 +194,7 @@ class Config(Strict):
     domains: dict[Name, DomainSpec] = {}
     locks: dict[Name, LockSpec] = {}
     sweep: dict[str, Any] = {}
-    faults: FaultsSpec | None = None
+    faults: Annotated[FaultsSpec | InjectionSpec, Field(discriminator="mode")] | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -211,6 +224,8 @@ class Config(Strict):
                 _check_ref(comp.lock, set(self.locks), f"components.{cname}.lock", "lock")
             if comp.owner is not None:
                 _check_ref(comp.owner, set(self.domains), f"components.{cname}.owner", "domain")
+        if self.faults is not None:
+            self._check_injection(known)
         nodes = self.system.nodes if self.system else 1
         for dname, dom in self.domains.items():
             if dom.node >= nodes:
@@ -223,6 +238,17 @@ class Config(Strict):
                     raise ValueError(f"components.{cname}.domain: missing; with [system] every "
                                      "component needs a domain (or use an architecture preset)")
         return self
+
+    def _check_injection(self, known: set[str]) -> None:
+        faults = self.faults
+        if self.system is None:
+            raise ValueError("faults: mode = \"injection\" needs the OS model: add a [system] table")
+        for name in ([faults.target] if faults.target else []) + list(faults.weights):
+            _check_ref(name, known, "faults.target" if name == faults.target else
+                       f"faults.weights.{name}")
+        for key, (a, b) in faults.edge_ends().items():
+            for end in (a, b):
+                _check_ref(end, known, f"faults.edges.{key}")
 
     def classes(self) -> dict[str, ClassSpec]:
         """Request classes; by default one class through every component in order."""

@@ -34,7 +34,7 @@ def config_error(err: ValidationError, root: type[BaseModel], where: str = "") -
 
 
 def _line(e: dict, root: type[BaseModel]) -> str:
-    loc = tuple(p for p in e["loc"] if not _is_branch_tag(p))
+    loc = _strip_tags(tuple(p for p in e["loc"] if not _is_branch_tag(p)))
     key = dotted(loc) or "(top level)"
     if e["type"] == "extra_forbidden":
         allowed = allowed_keys(root, loc[:-1])
@@ -57,9 +57,20 @@ def _line(e: dict, root: type[BaseModel]) -> str:
 def _message(e: dict) -> str:
     msg = e["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix):]
+        msg = msg.removeprefix(prefix)
     return msg[:1].lower() + msg[1:]
+
+
+#: tagged unions: (path, tags) whose tag pydantic puts in the location after the path
+TAGGED = ((("faults",), ("dependability", "injection")),)
+
+
+def _strip_tags(loc: tuple) -> tuple:
+    for path, tags in TAGGED:
+        n = len(path)
+        if loc[:n] == path and len(loc) > n and loc[n] in tags:
+            return loc[:n] + loc[n + 1:]
+    return loc
 
 
 def _is_branch_tag(part: Any) -> bool:

@@ -246,3 +246,45 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return "nan"
     return value
+
+
+class InjectionSpec(Strict):
+    """``[faults] mode = "injection"``: one fault per replication in the performance model.
+
+    The fault hits component ``target`` (or one drawn by ``weights``; default
+    1 each) ``at`` after the warm-up and fails the component's whole domain
+    (in a monolithic kernel: the kernel, so the node). It spreads along
+    ``edges`` (``"a->b" = p``: component ``b``'s domain fails with
+    probability ``p``). A failed server restarts after ``restart``, a failed
+    kernel after ``reboot`` (``restarts`` overrides per domain; entries for
+    domains an architecture does not have are ignored, so one file can sweep
+    architectures).
+    """
+
+    mode: Literal["injection"]
+    target: Name | None = None
+    weights: dict[Name, Annotated[float, Field(gt=0)]] = {}
+    at: DistSpec = 0.0
+    kind: Literal["crash", "hang"] = "crash"
+    restart: DistSpec = "1ms"
+    reboot: DistSpec = "1s"
+    restarts: dict[Name, DistSpec] = {}
+    edges: dict[str, Probability] = {}
+    error_delay: DistSpec = "1us"
+    server_timeout: DistSpec = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> InjectionSpec:
+        problems = []
+        if self.target is not None and self.weights:
+            problems.append(Problem(("weights",), self.weights, "give either 'target' (one "
+                            "component) or 'weights' (a random one), not both"))
+        for key, p in self.edges.items():
+            if _ends(key) is None:
+                problems.append(Problem(("edges", key), p, "an edge key must read 'from->to' "
+                                "(two component names)"))
+        _raise(problems, "InjectionSpec")
+        return self
+
+    def edge_ends(self) -> dict[str, tuple[str, str]]:
+        return {key: _ends(key) for key in self.edges}

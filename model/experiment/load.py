@@ -13,14 +13,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from model.errors import ConfigError
-from model.system import arch
 from model.experiment.config import Config
 from model.experiment.errors import config_error
 from model.experiment.sweep import expand
+from model.system import arch
 
 #: keys that may change between runs of one results folder without making it
 #: a different experiment (more replications extend it; see Store)
-UNHASHED = (("experiment", "replications"), ("experiment", "description"))
+UNHASHED = (("experiment", "replications"), ("experiment", "description"),
+            ("experiment", "task_timeout"))
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,25 @@ def parse_override(text: str) -> tuple[str, Any]:
         return key, value.strip()
 
 
+def key_parts(key: str) -> list[str]:
+    """``a.b."c.d"`` -> ['a', 'b', 'c.d']: dots split, except inside TOML quotes."""
+    if '"' not in key and "'" not in key:
+        return key.split(".")
+    try:
+        node = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(f"--set key {key!r}: not a valid (dotted, quoted) TOML key") from None
+    parts = []
+    while isinstance(node, dict):
+        (part, node), = node.items()
+        parts.append(part)
+    return parts
+
+
 def set_dotted(table: dict, key: str, value: Any) -> None:
-    """Set ``a.b.c`` in nested dicts, creating tables on the way."""
-    parts = key.split(".")
+    """Set ``a.b.c`` (TOML quotes keep dots: ``sweep."a.b"``) in nested dicts, creating
+    tables on the way."""
+    parts = key_parts(key)
     node = table
     for part in parts[:-1]:
         child = node.setdefault(part, {})

@@ -1,46 +1,78 @@
 """Run an experiment: design points × replications as pure tasks, on an executor.
 
-A task is ``(config, seed) -> row``: it depends on nothing else, so the same
-seed gives the same row whichever executor or worker runs it. Each finished
-row is written to the results folder at once; a rerun skips what is there.
+A task is ``(design point, replication) -> row``: it depends on nothing else,
+so the same seed gives the same row whichever executor or worker runs it. Each
+finished row is written to the results folder at once (an atomic part file
+and its sha256 in the manifest); a rerun skips what is there.
+
+Executors: ``serial`` (in this process), ``processes`` (a local process pool),
+``dask`` (a new LocalCluster, or the cluster at ``scheduler``). The pooled ones
+share one driver loop (:class:`Dispatcher`): tasks are drawn lazily, grouped in
+batches sized so the pool's per-task cost stays under 5% (:class:`Sizer`), a
+bounded number of batches is in flight, and rows stream back as batches
+finish. Lost batches run again; ``task_timeout`` is watched by the driver;
+Ctrl-C stops submitting, abandons what runs and leaves a resumable folder.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
-import os
+import math
+import signal
+import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.engine.streams import stable_key, task_seed
 from model.errors import KernsimError
-from model.experiment.load import Experiment
+from model.experiment.load import DesignPoint, Experiment
 from model.system.build import offered_load, simulate
 
 if TYPE_CHECKING:
     from model.experiment.store import Store
 
-EXECUTORS = ("serial", "processes")
+EXECUTORS = ("serial", "processes", "dask")
+#: how often the driver looks at the clock (timeouts, Ctrl-C) while it waits
+POLL_S = 0.2
+#: a batch lasts at least this many times the pool's per-task cost (≤ 5% overhead)
+BATCH_OVERHEAD_RATIO = 20
+#: at most this many tasks per batch, and at least 4 batches per worker of what is left
+MAX_BATCH = 256
+SPREAD = 4
+#: a batch lost with its worker this often runs task by task, alone; a task lost
+#: this often while running alone is recorded as failed
+LOSSES_BEFORE_ALONE = 2
+LOSSES_ALONE = 2
 
 
 @dataclass(frozen=True)
 class Task:
-    """One replication of one design point."""
+    """One replication of one design point (which holds the config: never copied)."""
 
-    design_point: int
+    point: DesignPoint
     replication: int
-    params: dict
-    config: Any
     root_seed: int
     crn: bool
+
+    @property
+    def design_point(self) -> int:
+        return self.point.index
+
+    @property
+    def params(self) -> dict:
+        return self.point.params
+
+    @property
+    def config(self) -> Any:
+        return self.point.config
 
     def seed(self) -> np.random.SeedSequence:
         """Common random numbers: the same streams for every design point of a replication."""
@@ -50,17 +82,34 @@ class Task:
         return task_seed(self.root_seed, key, self.replication)
 
 
+class TaskTimeout(BaseException):
+    """Raised in a serial task by its alarm (a BaseException: models never swallow it)."""
+
+
+def head(task: Task) -> dict:
+    """The identifying cells of a task's row."""
+    return {"design_point": task.design_point, "replication": task.replication,
+            "seed": task.root_seed, **{k: cell(v) for k, v in task.params.items()}}
+
+
 def run_task(task: Task) -> dict:
     """Simulate one task; a raising model becomes a row holding ``_error``."""
     start = time.perf_counter()
-    row: dict = {"design_point": task.design_point, "replication": task.replication,
-                 "seed": task.root_seed, **{k: cell(v) for k, v in task.params.items()}}
+    row = head(task)
     try:
         row.update(simulate(task.config, task.seed()))
     except Exception:  # noqa: BLE001 - recorded in the manifest, the sweep goes on
         row["_error"] = traceback.format_exc()
     row["_wall_s"] = time.perf_counter() - start
     return row
+
+
+def failed_row(task: Task, error: str, wall_s: float = 0.0) -> dict:
+    return {**head(task), "_error": error, "_wall_s": wall_s}
+
+
+def timed_out(seconds: float) -> str:
+    return f"timed out after {seconds:g} s (experiment.task_timeout)"
 
 
 def cell(value: Any) -> Any:
@@ -74,13 +123,17 @@ def run_batch(tasks: list[Task]) -> list[dict]:
     return [run_task(t) for t in tasks]
 
 
-def tasks_for(exp: Experiment) -> list[Task]:
+def iter_tasks(exp: Experiment, skip: set | frozenset = frozenset()) -> Iterator[Task]:
+    """Every task of ``exp`` not in ``skip`` (pairs (design point, replication)), lazily."""
     seed, crn = exp.config.experiment.seed, exp.config.experiment.common_random_numbers
-    return [
-        Task(p.index, r, p.params, p.config, seed, crn)
-        for p in exp.points
-        for r in range(exp.replications)
-    ]
+    for point in exp.points:
+        for rep in range(exp.replications):
+            if (point.index, rep) not in skip:
+                yield Task(point, rep, seed, crn)
+
+
+def tasks_for(exp: Experiment) -> list[Task]:
+    return list(iter_tasks(exp))
 
 
 def check_stable(exp: Experiment) -> list[str]:
@@ -101,9 +154,19 @@ def preflight(exp: Experiment, executor: str, workers: int | None,
         raise KernsimError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
     if workers is not None and workers < 1:
         raise KernsimError(f"--workers {workers}: must be an integer ≥ 1")
+    if executor == "dask":
+        _need_dask()
     unstable = check_stable(exp)
     if unstable and not allow_unstable:
         raise KernsimError("; ".join(unstable) + " — pass --allow-unstable to run it anyway")
+
+
+def _need_dask() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise KernsimError("--executor dask needs dask.distributed: "
+                           "pip install 'kernsim[dask]' (or 'dask[distributed]')")
 
 
 @dataclass
@@ -116,40 +179,114 @@ class RunResult:
     interrupted: bool = False
 
 
+class Stop:
+    """SIGINT as a request: the driver stops submitting at its next look. Only while
+    a serial task runs (``interruptible``) does it raise KeyboardInterrupt at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.raising = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if self.raising:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def installed(self) -> Iterator[Stop]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.raising = True
+        try:
+            yield
+        finally:
+            self.raising = False
+
+
 def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial",
         workers: int | None = None, allow_unstable: bool = False, overwrite: bool = False,
-        progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run every unfinished task of ``exp`` into its results folder."""
+        progress: Callable[[int, int], None] | None = None,
+        scheduler: str | None = None) -> RunResult:
+    """Run every unfinished task of ``exp`` into its results folder.
+
+    ``scheduler`` (``tcp://host:port``) runs on that Dask cluster (implies
+    ``executor="dask"``). Ctrl-C returns a result with ``interrupted`` set.
+    """
     from model.experiment.store import Store, now  # pandas and pyarrow: only when running
 
+    executor = "dask" if scheduler else executor
     preflight(exp, executor, workers, allow_unstable)
     store = Store(out or Path("results") / exp.name)
     manifest = store.open(exp, overwrite=overwrite)
-    done = store.done()
-    todo = [t for t in tasks_for(exp) if (t.design_point, t.replication) not in done]
-    result = RunResult(store.out, len(todo) + len(done), 0, len(done))
-    started = now()
-    try:
-        for row in _execute(todo, executor, workers):
-            _record(store, manifest, row, result)
-            if progress:
-                progress(result.ran + result.skipped, result.total)
-    except KeyboardInterrupt:
-        result.interrupted = True
+    done = store.done() & set(_keys(exp))
+    result = RunResult(store.out, len(exp.points) * exp.replications, 0, len(done))
+    started, stop = now(), Stop()
+    flush = Flusher(store, manifest)
+    with stop.installed():
+        try:
+            for row in _execute(exp, done, executor, workers, scheduler, stop, manifest):
+                _record(store, manifest, row, result)
+                flush.maybe()
+                if progress:
+                    progress(result.ran + result.skipped + len(result.failures), result.total)
+        except KeyboardInterrupt:
+            stop.requested = True
+    result.interrupted = stop.requested
     manifest["runs"].append({"started": started, "ended": now(), "executor": executor,
-                             "workers": workers, "tasks_run": result.ran})
-    manifest["failures"] = result.failures
-    if not result.interrupted:
-        table = store.compact(exp.replications)
-        if "_wall_s" in table:  # tasks of a run killed before its manifest was written
-            for dp, rep, wall in zip(table["design_point"], table["replication"], table["_wall_s"]):
-                manifest["tasks"].setdefault(f"{dp}/{rep}", round(float(wall), 6))
-        manifest["status"] = "failed" if result.failures else "complete"
-        manifest["ended"] = now()
-    else:
-        manifest["status"] = "interrupted"
-    store.write_manifest(manifest)
+                             "workers": workers, "scheduler": scheduler,
+                             "tasks_run": result.ran})
+    _finish(store, manifest, exp, result)
     return result
+
+
+def _keys(exp: Experiment) -> Iterator[tuple[int, int]]:
+    return ((p.index, r) for p in exp.points for r in range(exp.replications))
+
+
+def _finish(store: Store, manifest: dict, exp: Experiment, result: RunResult) -> None:
+    from model.experiment.store import now
+
+    manifest["failures"] = result.failures
+    if result.interrupted:
+        manifest["status"] = "interrupted"
+        store.write_manifest(manifest)
+        return
+    table = store.compact(exp.replications)
+    if "_wall_s" in table:  # tasks of a run killed before its manifest was written
+        for dp, rep, wall in zip(table["design_point"], table["replication"], table["_wall_s"]):
+            manifest["tasks"].setdefault(f"{dp}/{rep}", round(float(wall), 6))
+    store.hash_outputs(manifest)
+    manifest["status"] = "failed" if result.failures else "complete"
+    manifest["ended"] = now()
+    store.write_manifest(manifest)
+
+
+class Flusher:
+    """Rewrite the manifest now and then during a run (every 2 s, or less often when
+    writing it gets slow), so a killed driver leaves recent hashes and times."""
+
+    def __init__(self, store: Store, manifest: dict) -> None:
+        self.store, self.manifest = store, manifest
+        self.last, self.interval = time.monotonic(), 2.0
+
+    def maybe(self) -> None:
+        if time.monotonic() - self.last < self.interval:
+            return
+        start = time.monotonic()
+        self.store.write_manifest(self.manifest)
+        self.last = time.monotonic()
+        self.interval = max(2.0, 20 * (self.last - start))
 
 
 def _record(store: Store, manifest: dict, row: dict, result: RunResult) -> None:
@@ -159,46 +296,198 @@ def _record(store: Store, manifest: dict, row: dict, result: RunResult) -> None:
                                 "replication": row["replication"], "seed": row["seed"],
                                 "error": row["_error"]})
         return
-    store.write(row, row.pop("_samples", None))
+    manifest["hashes"].update(store.write(row, row.pop("_samples", None)))
     manifest["tasks"][key] = round(row["_wall_s"], 6)
     result.ran += 1
 
 
-def _execute(tasks: list[Task], executor: str, workers: int | None) -> Iterator[dict]:
-    if executor == "serial" or not tasks:
-        return (run_task(t) for t in tasks)
-    return _processes(tasks, workers or os.cpu_count() or 1)
+def _execute(exp: Experiment, done: set, executor: str, workers: int | None,
+             scheduler: str | None, stop: Stop, manifest: dict) -> Iterator[dict]:
+    tasks = iter_tasks(exp, done)
+    left = len(exp.points) * exp.replications - len(done)
+    timeout_s = _timeout_s(exp)
+    if executor == "serial" or not left:
+        yield from _serial(tasks, stop, timeout_s)
+        return
+    from model.experiment.executors import open_pool
+
+    pool = open_pool(executor, workers, scheduler)
+    dispatcher = Dispatcher(pool, tasks, left, timeout_s, _mean_wall(manifest))
+    try:
+        yield from dispatcher.rows(stop)
+    finally:
+        pool.close(abandon=stop.requested or bool(dispatcher.flight))
 
 
-def _batches(tasks: list[Task], workers: int) -> list[list[Task]]:
-    size = max(1, min(8, len(tasks) // (workers * 4)))
-    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+def _timeout_s(exp: Experiment) -> float | None:
+    timeout = exp.config.experiment.task_timeout
+    return None if timeout is None else timeout / 1e6  # config durations are in µs
 
 
-def _processes(tasks: list[Task], workers: int) -> Iterator[dict]:
-    """A process pool; if a worker dies, a new pool reruns what was lost."""
-    pending = _batches(tasks, workers)
-    while pending:
-        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
-        futures: dict[Future, list[Task]] = {pool.submit(run_batch, b): b for b in pending}
-        pending = []
-        try:
-            yield from _drain(futures, pending)
-        finally:
-            pool.shutdown(wait=not pending, cancel_futures=True)
+def _mean_wall(manifest: dict) -> float | None:
+    walls = list(manifest.get("tasks", {}).values())
+    return sum(walls) / len(walls) if walls else None
 
 
-def _drain(futures: dict[Future, list[Task]], lost: list) -> Iterable[dict]:
-    while futures:
-        finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-        for fut in finished:
-            batch = futures.pop(fut)
-            try:
-                rows = fut.result()
-            except BrokenProcessPool:
-                lost.append(batch)
-                continue
-            yield from rows
-        if lost:
-            lost.extend(futures.values())
+# --------------------------------------------------------------------------- serial
+
+
+def _serial(tasks: Iterator[Task], stop: Stop, timeout_s: float | None) -> Iterator[dict]:
+    for task in tasks:
+        if stop.requested:
             return
+        with stop.interruptible():
+            row = _with_alarm(task, timeout_s)
+        yield row
+
+
+def _with_alarm(task: Task, timeout_s: float | None) -> dict:
+    """Run a task in this thread; with a timeout, under SIGALRM (main thread, POSIX)."""
+    if not timeout_s or not _can_alarm():
+        return run_task(task)
+    start = time.perf_counter()
+
+    def ring(signum: int, frame: Any) -> None:
+        raise TaskTimeout
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, timeout_s)
+    try:
+        return run_task(task)
+    except TaskTimeout:
+        return failed_row(task, timed_out(timeout_s), time.perf_counter() - start)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _can_alarm() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+# --------------------------------------------------------------------------- pooled
+
+
+@dataclass
+class Batch:
+    tasks: list[Task]
+    losses: int = 0
+    alone: bool = False  # runs with nothing else in flight (after repeated losses)
+
+
+@dataclass
+class Sizer:
+    """Tasks per batch. A batch should last ≥ 20 × the pool's per-task cost (so that
+    cost is ≤ 5% of the work: with Dask's ≈13 ms, batches of ≥ 0.26 s), yet every
+    worker should get ≥ 4 batches of what is left (balance at the end). The task
+    time is the running mean of finished tasks (seeded by earlier runs' times);
+    until one finishes, and whenever tasks are timed, a batch is one task."""
+
+    overhead_s: float
+    workers: int
+    timed: bool
+    mean_s: float | None = None
+    seen: int = 0
+
+    def observe(self, wall_s: float) -> None:
+        self.seen += 1
+        self.mean_s = wall_s if self.mean_s is None else \
+            self.mean_s + (wall_s - self.mean_s) / min(self.seen, 100)
+
+    def size(self, left: int) -> int:
+        if self.timed or self.mean_s is None:
+            return 1
+        want = math.ceil(BATCH_OVERHEAD_RATIO * self.overhead_s / max(self.mean_s, 1e-6))
+        spread = max(1, left // (SPREAD * self.workers))
+        return max(1, min(want, spread, MAX_BATCH))
+
+
+class Dispatcher:
+    """Keeps a pool busy with batches of tasks and yields rows as batches finish."""
+
+    def __init__(self, pool: Any, tasks: Iterator[Task], left: int,
+                 timeout_s: float | None, mean_s: float | None) -> None:
+        self.pool, self.tasks, self.left = pool, tasks, left
+        self.timeout_s = timeout_s
+        self.queue: deque[Batch] = deque()  # lost batches: they run first
+        self.flight: dict[Any, tuple[Batch, float]] = {}
+        self.sizer = Sizer(pool.overhead_s, max(1, pool.slots(True)), bool(timeout_s), mean_s)
+
+    def rows(self, stop: Stop) -> Iterator[dict]:
+        while not stop.requested:
+            self._fill()
+            if not self.flight:
+                return
+            for fut in self.pool.wait(list(self.flight), POLL_S):
+                yield from self._finished(fut)
+            yield from self._expired()
+
+    def _fill(self) -> None:
+        limit = self.pool.slots(bool(self.timeout_s))
+        while len(self.flight) < limit:
+            batch = self._next()
+            if batch is None:
+                return
+            fut = self.pool.submit(run_batch, batch.tasks)
+            self.flight[fut] = (batch, time.monotonic())
+
+    def _next(self) -> Batch | None:
+        if any(b.alone for b, _ in self.flight.values()):
+            return None
+        if self.queue:
+            if self.queue[0].alone and self.flight:
+                return None
+            return self.queue.popleft()
+        tasks = [t for _, t in zip(range(self.sizer.size(self.left)), self.tasks)]
+        self.left -= len(tasks)
+        return Batch(tasks) if tasks else None
+
+    def _finished(self, fut: Any) -> Iterator[dict]:
+        batch, _ = self.flight.pop(fut)
+        try:
+            rows = fut.result()
+        except BaseException as exc:  # noqa: BLE001 - a pool failure, not a model error
+            yield from self._failed(batch, exc)
+            return
+        for row in rows:
+            self.sizer.observe(row["_wall_s"])
+        yield from rows
+
+    def _failed(self, batch: Batch, exc: BaseException) -> Iterator[dict]:
+        if self.pool.lost(exc):
+            yield from self._lost(batch, exc)
+        elif self.pool.killed(exc) and len(batch.tasks) > 1:
+            self.queue.extend(Batch([t]) for t in batch.tasks)  # find the one that kills
+        else:
+            error = "".join(traceback.format_exception(exc))
+            yield from (failed_row(t, error) for t in batch.tasks)
+
+    def _lost(self, batch: Batch, exc: BaseException) -> Iterator[dict]:
+        """A batch lost with its worker runs again; lost again, task by task alone; a
+        task lost while alone too often is the one that kills its worker."""
+        batch.losses += 1
+        if batch.alone and batch.losses >= LOSSES_BEFORE_ALONE + LOSSES_ALONE:
+            yield failed_row(batch.tasks[0], f"worker process died {batch.losses} times "
+                             f"running this task ({type(exc).__name__}: {exc})")
+        elif batch.losses >= LOSSES_BEFORE_ALONE and not batch.alone:
+            self.queue.extendleft(Batch([t], batch.losses, alone=True)
+                                  for t in reversed(batch.tasks))
+        else:
+            self.queue.appendleft(batch)
+
+    def _expired(self) -> Iterator[dict]:
+        if not self.timeout_s:
+            return
+        now = time.monotonic()
+        for fut, (batch, started) in list(self.flight.items()):
+            if fut in self.flight and now - started > self.timeout_s and not fut.done():
+                del self.flight[fut]
+                yield from (failed_row(t, timed_out(self.timeout_s), now - started)
+                            for t in batch.tasks)
+                if self.pool.expire(fut):
+                    self._resubmit_all()
+
+    def _resubmit_all(self) -> None:
+        """The pool was restarted: whatever was in flight runs again (no loss counted)."""
+        self.queue.extendleft(b for b, _ in reversed(list(self.flight.values())))
+        self.flight.clear()

@@ -2,14 +2,16 @@
 
 Layout of ``results/<name>/``::
 
-    manifest.json      resolved config, hash, version, git commit, seed, times, tasks
+    manifest.json      resolved config, hash, version, git commit, seed, times, tasks,
+                       and the sha256 of every file below ("hashes", by relative path)
     parts/             one parquet file per finished task (written to a temp name, renamed)
     samples/           per-task sample rows (e.g. one per injected fault), if the model gives any
     results.parquet    all parts, sorted by (design_point, replication)
     samples.parquet    all sample rows, with ``sample`` (table name), design_point, replication
 
 A task is done exactly when its part file exists, so an interrupted run loses
-nothing finished and the same command resumes.
+nothing finished and the same command resumes. ``model.experiment.verify``
+checks a folder against its manifest.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,51 @@ def table_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
+
+
+def put(path: Path, table: pa.Table) -> str:
+    """Write ``table`` atomically to ``path``; return the sha256 of the bytes written."""
+    data = table_bytes(table)
+    atomic_write(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_parts(paths: list[Path]) -> list[pa.Table]:
+    """Part files as Arrow tables (ParquetFile.read: ≈2× faster than read_table per file)."""
+    return [pq.ParquetFile(p).read(use_threads=False) for p in paths]
+
+
+def readable(path: Path) -> bool:
+    try:
+        pq.ParquetFile(path).read(use_threads=False)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
+
+
+def results_frame(tables: list[pa.Table], replications: int) -> pd.DataFrame:
+    """The compaction: all rows of the current replications, by (design point, replication)."""
+    df = concat(tables)
+    if len(df):
+        df = df[df["replication"] < replications]
+        df = df.sort_values(["design_point", "replication"], kind="stable")
+        df = df.reset_index(drop=True)
+    return df
+
+
+def samples_frame(tables: list[pa.Table], replications: int) -> pd.DataFrame:
+    df = concat(tables)
+    return df[df["replication"] < replications].reset_index(drop=True)
+
+
+def concat(tables: list[pa.Table]) -> pd.DataFrame:
+    if not tables:
+        return pd.DataFrame()
+    return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+
+
+def frame_bytes(df: pd.DataFrame) -> bytes:
+    return table_bytes(pa.Table.from_pandas(df, preserve_index=False))
 
 
 class Store:
@@ -76,9 +123,40 @@ class Store:
             self.clear()
             old = {}
         self.parts.mkdir(parents=True, exist_ok=True)
+        self.sweep_temp()
         manifest = new_manifest(experiment, old)
+        self.sync_hashes(manifest)
         self.write_manifest(manifest)
         return manifest
+
+    def sweep_temp(self) -> None:
+        """Remove temp files of writes cut short (a killed run)."""
+        for folder in (self.parts, self.samples):
+            for path in folder.glob(".*.tmp") if folder.exists() else []:
+                path.unlink(missing_ok=True)
+
+    def sync_hashes(self, manifest: dict) -> None:
+        """Hash part files a killed run wrote after its last manifest flush (unreadable
+        ones are removed: their tasks run again); forget hashes of deleted files."""
+        hashes = manifest["hashes"]
+        for rel in [r for r in hashes if not (self.out / r).exists()]:
+            del hashes[rel]
+        for path in self._data_files():
+            rel = path.relative_to(self.out).as_posix()
+            if rel not in hashes:
+                if readable(path):
+                    hashes[rel] = file_hash(path)
+                else:
+                    path.unlink()
+
+    def _data_files(self) -> list[Path]:
+        return [p for folder in (self.parts, self.samples) if folder.exists()
+                for p in sorted(folder.glob("dp*-r*.parquet"))]
+
+    def hash_outputs(self, manifest: dict) -> None:
+        for name in ("results.parquet", "samples.parquet"):
+            if (self.out / name).exists():
+                manifest["hashes"][name] = file_hash(self.out / name)
 
     def clear(self) -> None:
         for path in list(self.parts.glob("*.parquet")) if self.parts.exists() else []:
@@ -96,46 +174,44 @@ class Store:
             out.add((int(dp), int(rep)))
         return out
 
-    def write(self, row: dict, samples: dict[str, list[dict]] | None = None) -> None:
+    def write(self, row: dict, samples: dict[str, list[dict]] | None = None) -> dict[str, str]:
         """Persist one finished task at once (atomic): its samples first, then its row,
-        whose part file marks the task done."""
+        whose part file marks the task done. Returns {relative path: sha256}."""
         name = PART.format(row["design_point"], row["replication"])
+        out = {}
         if samples:
             self.samples.mkdir(exist_ok=True)
             rows = [{"sample": table, "design_point": row["design_point"],
                      "replication": row["replication"], **r}
                     for table, items in samples.items() for r in items]
-            atomic_write(self.samples / name, table_bytes(pa.Table.from_pylist(rows)))
-        atomic_write(self.parts / name, table_bytes(pa.Table.from_pylist([row])))
+            out[f"samples/{name}"] = put(self.samples / name, pa.Table.from_pylist(rows))
+        out[f"parts/{name}"] = put(self.parts / name, pa.Table.from_pylist([row]))
+        return out
 
     def write_manifest(self, manifest: dict) -> None:
         text = json.dumps(manifest, indent=2, sort_keys=False, default=str)
         atomic_write(self.manifest_path, text.encode())
 
     def compact(self, replications: int) -> pd.DataFrame:
-        """Merge parts of the current replications into results.parquet; return the frame."""
-        paths = sorted(self.parts.glob("dp*-r*.parquet"))
-        frames = [pq.read_table(p).to_pandas() for p in paths]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if len(df):
-            df = df[df["replication"] < replications]
-            df = df.sort_values(["design_point", "replication"], kind="stable")
-            df = df.reset_index(drop=True)
+        """Merge parts of the current replications into results.parquet (and samples
+        into samples.parquet); return the results frame, with ``_wall_s``."""
+        df = results_frame(read_parts(self.part_paths()), replications)
         walls = df.pop("_wall_s") if "_wall_s" in df else None
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        atomic_write(self.out / "results.parquet", table_bytes(table))
-        self._compact_samples(replications)
+        atomic_write(self.out / "results.parquet", frame_bytes(df))
+        samples = self.sample_paths()
+        if samples:
+            frame = samples_frame(read_parts(samples), replications)
+            atomic_write(self.out / "samples.parquet", frame_bytes(frame))
         return df if walls is None else df.assign(_wall_s=walls.values)
 
-    def _compact_samples(self, replications: int) -> None:
-        done = {p.name for p in self.parts.glob("dp*-r*.parquet")}
-        paths = sorted(p for p in self.samples.glob("dp*-r*.parquet") if p.name in done)
-        if not paths:
-            return
-        df = pd.concat([pq.read_table(p).to_pandas() for p in paths], ignore_index=True)
-        df = df[df["replication"] < replications].reset_index(drop=True)
-        atomic_write(self.out / "samples.parquet",
-                     table_bytes(pa.Table.from_pandas(df, preserve_index=False)))
+    def part_paths(self) -> list[Path]:
+        return sorted(self.parts.glob("dp*-r*.parquet"))
+
+    def sample_paths(self) -> list[Path]:
+        """Sample parts of finished tasks (a task killed between the two writes has
+        samples but no part: it is not done, and its samples are not used)."""
+        done = {p.name for p in self.part_paths()}
+        return sorted(p for p in self.samples.glob("dp*-r*.parquet") if p.name in done)
 
 
 def new_manifest(experiment: Any, old: dict) -> dict:
@@ -162,12 +238,13 @@ def new_manifest(experiment: Any, old: dict) -> dict:
         "runs": old.get("runs", []),
         "ended": None,
         "tasks": old.get("tasks", {}),
+        "hashes": old.get("hashes", {}),
         "failures": [],
     }
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def git_info() -> dict:

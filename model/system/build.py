@@ -6,13 +6,16 @@ system never imports the experiment layer).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from model.engine.dists import Constant, Distribution, from_config
 from model.engine.streams import Streams
 from model.errors import KernsimError
+from model.system.client import Policy, Requests
+from model.system.inject import Injector
 from model.system.kernel import Kernel
 from model.system.network import Network
 from model.system.sim import Sim
@@ -28,22 +31,32 @@ class Model:
         self.sim = Sim(streams, exp.warmup)
         self.end = exp.warmup + exp.duration
         self.net = Kernel(self.sim, config) if config.system else _network(self.sim, config)
+        injection = config.faults is not None and config.faults.mode == "injection"
+        self.injector = Injector(self.sim, self.net, config.faults, config) if injection else None
+        policy = config.workload.retry or (Policy() if injection else None)
+        self.requests = Requests(self.sim, self.net, policy, lambda c: None) if policy else None
         picker = ClassPicker(self.sim, [c.share for c in config.classes().values()])
-        self.source = _source(self.sim, self.net, picker, config.workload)
+        self.source = _source(self.sim, self.net, picker, config.workload, self.requests)
 
     def run(self) -> dict[str, float]:
         self.sim.start()
         self.source.start()
+        if self.injector:
+            self.injector.start()
         self.sim.run(until=self.end)
         return self.metrics()
 
     def metrics(self) -> dict[str, float]:
-        out = self.net.metrics(self.sim.now, self.end - self.sim.warmup)
-        if out["arrived"] != out["completed"] + out["in_flight"]:
-            raise KernsimError(
-                f"conservation violated: arrived {out['arrived']} != completed "
-                f"{out['completed']} + in flight {out['in_flight']}"
-            )
+        window = self.end - self.sim.warmup
+        out = self.net.metrics(self.sim.now, window)
+        if not self.net.conserved():
+            raise KernsimError(f"conservation violated: {out}")
+        if self.requests:
+            out.update(self.requests.metrics(window))
+        if self.injector:
+            out.update(self.injector.metrics(self.end))
+            if self.injector.row:
+                out["_samples"] = {"faults": [self.injector.row]}
         return out
 
 
@@ -90,11 +103,12 @@ def _transport(sim: Sim, a: str, b: str, transport: Any) -> Callable[[], float] 
     return dist.sampler(sim.streams.get(f"transport.{a}->{b}"))
 
 
-def _source(sim: Sim, net, picker: ClassPicker, workload: Any):
+def _source(sim: Sim, net, picker: ClassPicker, workload: Any, requests: Requests | None):
     if workload.kind == "open":
-        return OpenSource(sim, net, picker, _sampler(sim, "workload.arrivals", workload.interarrival))
+        arrivals = _sampler(sim, "workload.arrivals", workload.interarrival)
+        return OpenSource(sim, net, picker, arrivals, requests)
     think = _sampler(sim, "workload.think", workload.think)
-    return ClosedSource(sim, net, picker, workload.clients, think)
+    return ClosedSource(sim, net, picker, workload.clients, think, requests)
 
 
 def offered_load(config: Any) -> dict[str, float]:

@@ -10,7 +10,7 @@ by category, clipped to the measured window, so that the shares of
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from model.engine.monitor import TimeWeighted
 from model.system.sim import Sim
@@ -84,9 +84,17 @@ class Cores:
         self.sleepers += delta
         self.sleep_level.update(self.sim.now, min(self.free, self.sleepers))
 
-    def account(self, parts: list, start: float) -> None:
-        """Add CPU ``parts`` [(category, duration), ...] run from ``start``, clipped to the window."""
-        clip(self.busy, parts, start, self.window, INF)
+    def account(self, parts: list, start: float, until: float = INF) -> None:
+        """Add CPU ``parts`` [(category, duration), ...] run from ``start``, clipped to the
+        window (and to ``until``, for work cut short)."""
+        clip(self.busy, parts, start, self.window, until)
+
+    def forget(self, job) -> None:
+        """A failed job stops waiting for a core."""
+        for i, (waiter, _) in enumerate(self.waiting):
+            if waiter is job:
+                del self.waiting[i]
+                return
 
     def reset(self, now: float) -> None:
         self.window = now

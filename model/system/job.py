@@ -12,9 +12,27 @@ class Job:
     batch, a spin or a lock hold ends, and partially at the end of a run.
     """
 
-    __slots__ = ("ops", "pc", "t0", "cls", "client", "cores", "batch", "batch_start",
-                 "spin_from", "hold", "asked", "writer", "switch", "pre", "wait",
-                 "holding_core")
+    __slots__ = (
+        "asked",
+        "away",
+        "batch",
+        "batch_start",
+        "client",
+        "cls",
+        "cores",
+        "dead",
+        "hold",
+        "lock",
+        "ops",
+        "pc",
+        "pre",
+        "servers",
+        "spin_from",
+        "switch",
+        "t0",
+        "wait",
+        "writer",
+    )
 
     def __init__(self, ops: tuple, cls: int, t0: float, client, cores) -> None:
         self.ops = ops
@@ -32,7 +50,10 @@ class Job:
         self.switch = 0.0
         self.pre = 0.0
         self.wait = 0.0
-        self.holding_core = False
+        self.lock = None
+        self.servers: list = []
+        self.dead = False
+        self.away = None
 
     def end_batch(self, now: float) -> None:
         self.cores.account(self.batch, self.batch_start)

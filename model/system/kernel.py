@@ -8,7 +8,8 @@ event; only a lock, a server or I/O splits them.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from model.engine.dists import Constant, from_config
 from model.system.cpu import Cores, shares
@@ -40,7 +41,13 @@ class Kernel:
         self.in_io = 0
         self.in_net = 0
         self.children = 0
+        self.live: dict[Job, None] = {}
+        self.down: dict[str, str] = {}
+        self.held: list[tuple[int, object]] = []
+        self.orphans: list[Job] = []
+        self.aborted = 0
         self.on_complete: Callable[[Job], None] = lambda job: None
+        self.on_error: Callable[[Job], None] = lambda job: None
 
     def _lock(self, name: str, spec) -> Lock | Striped:
         if spec.stripes == 1:
@@ -59,8 +66,12 @@ class Kernel:
     # --- running jobs -------------------------------------------------------------
 
     def submit(self, cls: int, client=None) -> None:
+        if self.kernel_down():
+            self.held.append((cls, client))  # the node is down: its clients wait for the reboot
+            return
         self.outcomes.arrived += 1
         job = Job(self.ops[cls], cls, self.sim.now, client, self.cores)
+        self.live[job] = None
         self.cores.acquire(job, self.advance)
 
     def advance(self, job: Job) -> None:
@@ -90,9 +101,12 @@ class Kernel:
         """Do a non-CPU op; True if the job goes on at once."""
         code = op[0]
         if code == ENTER:
+            if op[1].name in self.down:
+                self.fail_job(job, self.down[op[1].name])
+                return False
             return op[1].enter(job)
         if code == LEAVE:
-            op[1].leave()
+            job.servers.pop().leave()
             return True
         if code == FORK:
             self._fork(job, op[1])
@@ -110,46 +124,127 @@ class Kernel:
 
     def _batch_done(self, ev) -> None:
         job = ev._value
+        if job.dead:
+            return
         job.end_batch(self.sim.now)
         self.advance(job)
 
     def _io(self, job: Job, delay: float) -> None:
         job.cores.release(job)
         self.in_io += 1
-        self.sim.after(delay, self._io_done, job)
-
-    def _io_done(self, ev) -> None:
-        self.in_io -= 1
-        job = ev._value
-        job.cores.acquire(job, self.advance)
+        job.away = "io"
+        self.sim.after(delay, self._back, job)
 
     def _move(self, job: Job, node: Cores, delay: float) -> None:
         """A message to another node: the core is free while it crosses the network."""
         job.cores.release(job)
         job.cores = node
         self.in_net += 1
-        self.sim.after(delay, self._arrive, job)
+        job.away = "net"
+        self.sim.after(delay, self._back, job)
 
-    def _arrive(self, ev) -> None:
-        self.in_net -= 1
+    def _back(self, ev) -> None:
+        """Back from disk I/O or the network: on again once it has a core."""
         job = ev._value
+        if job.dead:
+            return
+        self._count_away(job, -1)
         job.cores.acquire(job, self.advance)
+
+    def _count_away(self, job: Job, delta: int) -> None:
+        if job.away == "io":
+            self.in_io += delta
+        elif job.away == "net":
+            self.in_net += delta
+        job.away = None
 
     def _fork(self, job: Job, done: int) -> None:
         """Asynchronous send: a child job carries the rest; the sender goes to DONE."""
         child = Job(job.ops, -1, self.sim.now, None, job.cores)
         child.pc = job.pc
+        child.servers = list(job.servers)
+        job.servers = []
         job.pc = done
         self.children += 1
+        self.live[child] = None
         child.cores.acquire(child, self.advance)
 
     def _finish(self, job: Job) -> None:
         job.cores.release(job)
+        del self.live[job]
         if job.cls < 0:
             self.children -= 1
             return
         self.outcomes.complete(job.t0, job.cls, job.wait)
         self.on_complete(job)
+
+    # --- faults --------------------------------------------------------------------
+
+    def kernel_down(self) -> bool:
+        return any(self.config.domains[d].kind == "kernel" for d in self.down)
+
+    def fail_domain(self, name: str, kind: str) -> int:
+        """Domain ``name`` fails: the jobs inside it are lost; returns how many."""
+        self.down[name] = kind
+        if self.config.domains[name].kind == "kernel":
+            victims = list(self.live)  # the node crashes: every job on it goes
+        else:
+            server = self.servers[name]
+            victims = [j for j in self.live if server in j.servers or j in server.queue]
+        for job in victims:
+            self.fail_job(job, "lost" if self.config.domains[name].kind == "kernel" else kind)
+        return len(victims)
+
+    def restore(self, name: str) -> None:
+        """Domain ``name`` is up again (restarted, state lost); held clients go on, and
+        clients whose jobs the kernel's crash took learn of it now."""
+        del self.down[name]
+        if not self.kernel_down():
+            held, self.held = self.held, []
+            for cls, client in held:
+                self.submit(cls, client)
+            orphans, self.orphans = self.orphans, []
+            for job in orphans:
+                self.on_error(job)
+
+    def fail_job(self, job: Job, how: str) -> None:
+        """Take a job out of the system. ``crash``: the caller gets an error after
+        ``error_delay``; ``hang``: after ``server_timeout`` if set; ``lost``: never."""
+        self._release_all(job)
+        del self.live[job]
+        if job.cls < 0:
+            self.children -= 1
+            return
+        self.aborted += 1
+        delay = self.injector.error_after(how) if self.injector else None
+        if delay is not None:
+            self.sim.after(delay, self._error, job)
+        elif how == "lost":
+            self.orphans.append(job)
+
+    injector = None
+
+    def _error(self, ev) -> None:
+        self.on_error(ev._value)
+
+    def _release_all(self, job: Job) -> None:
+        """Everything a failed job holds or waits in: core, lock, server threads and queues."""
+        job.dead = True
+        cores, now = job.cores, self.sim.now
+        if job in cores.holders:
+            for parts, start in job.in_progress():
+                cores.account(parts, start, now)
+            job.batch = job.spin_from = None
+            cores.release(job)
+        else:
+            cores.forget(job)
+        if job.lock is not None:
+            job.lock.abandon(job)
+        for server in self.servers.values():
+            server.forget(job)
+        while job.servers:
+            job.servers.pop().leave()
+        self._count_away(job, -1)
 
     # --- results -----------------------------------------------------------------
 
@@ -160,8 +255,14 @@ class Kernel:
         on_cores = sum(len(n.holders) + len(n.waiting) + n.sleepers for n in self.nodes)
         return on_cores + queued + self.in_io + self.in_net - self.children
 
+    def conserved(self) -> bool:
+        """Every job that arrived completed, failed, or is still inside, counted where it is."""
+        done = self.outcomes.completed + self.aborted
+        return self.outcomes.arrived == done + self.in_flight()
+
     def metrics(self, now: float, window: float) -> dict[str, float]:
         out = self.outcomes.metrics(window, self.in_flight())
+        out["aborted"] = self.aborted
         out.update({f"cpu.{k}": v for k, v in shares(self.nodes, now).items()})
         for server in self.servers.values():
             out.update(server.metrics(now))

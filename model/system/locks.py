@@ -18,7 +18,7 @@ work of mean ``s`` progresses at rate ``s / (s + h(k))`` and is re-timed when
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from model.engine.monitor import Tally
 from model.system.sim import Sim
@@ -29,7 +29,7 @@ KINDS = ("ticket", "mcs", "mutex", "rwlock")
 class Hold:
     """One critical section in progress: work left, progress rate, when it started."""
 
-    __slots__ = ("job", "work", "left", "mean", "cat", "start", "last", "rate", "token")
+    __slots__ = ("cat", "job", "last", "left", "mean", "rate", "start", "token", "work")
 
     def __init__(self, job, work: float, mean: float, cat: str, now: float) -> None:
         self.job, self.work, self.left, self.mean, self.cat = job, work, work, mean, cat
@@ -61,6 +61,7 @@ class Lock:
 
     def request(self, job, work: float, mean: float, cat: str) -> None:
         job.asked = (work, mean, cat, self.sim.now)
+        job.lock = self
         self.k += 1
         if self._can_grant(job):
             self._grant(job)
@@ -99,8 +100,29 @@ class Lock:
         self.holds.remove(hold)
         self.k -= 1
         hold.job.end_hold(now)
+        hold.job.lock = None
         self._next(now)
         self.resume(hold.job)
+
+    def abandon(self, job) -> None:
+        """A failed job leaves: out of the queue, or its hold released (the lock recovers)."""
+        if job in self.waiters:
+            self.waiters.remove(job)
+            self._left_queue(job)
+        for hold in [h for h in self.holds if h.job is job]:
+            hold.token += 1
+            self.holds.remove(hold)
+        self.k -= 1
+        job.lock = None
+        job.hold = None
+        self._next(self.sim.now)
+        self._contention_changed()
+
+    def _left_queue(self, job) -> None:
+        job.spin_from = None
+
+    def _contention_changed(self) -> None:
+        """Hook: ``k`` changed outside a grant or a release."""
 
     def _next(self, now: float) -> None:
         while self.waiters and self._can_grant_head():
@@ -138,6 +160,9 @@ class SpinLock(Lock):
 
     def _wait(self, job) -> None:
         super()._wait(job)
+        self._contention_changed()
+
+    def _contention_changed(self) -> None:
         if self.holds and self.holds[0].mean > 0:
             self._retime(self.holds[0])
 
@@ -165,6 +190,9 @@ class Mutex(Lock):
     def _wait(self, job) -> None:
         job.sleep()
         self.waiters.append(job)
+
+    def _left_queue(self, job) -> None:
+        job.cores.sleeping(-1)
 
     def _next(self, now: float) -> None:
         if self.waiters and not self.holds:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from model.system.outcomes import Outcomes
 from model.system.request import Request
@@ -24,6 +24,7 @@ class Network:
         self.outcomes = Outcomes(sim, class_names)
         self.in_transit = 0
         self.on_complete: Callable[[Request], None] = lambda req: None
+        self.on_error: Callable[[Request], None] = lambda req: None  # a network never fails
         for station in stations.values():
             station.done = self.forward
 
@@ -57,6 +58,10 @@ class Network:
     def in_flight(self) -> int:
         """Requests inside the system now, counted where they are."""
         return self.in_transit + sum(s.holding() for s in self.stations.values())
+
+    def conserved(self) -> bool:
+        """Every request that arrived completed or is still inside, counted where it is."""
+        return self.outcomes.arrived == self.outcomes.completed + self.in_flight()
 
     def metrics(self, now: float, window: float) -> dict[str, float]:
         out = self.outcomes.metrics(window, self.in_flight())

@@ -8,7 +8,7 @@ from typing import Any
 class Request:
     """Where a request is on its route, when it entered, and how long it queued."""
 
-    __slots__ = ("route", "step", "t0", "t_queue", "wait", "cls", "client")
+    __slots__ = ("client", "cls", "route", "step", "t0", "t_queue", "wait")
 
     def __init__(self, route: tuple, cls: int, t0: float, client: Any = None) -> None:
         self.route = route

@@ -28,9 +28,11 @@ class Server:
         kernel.sim.on_warmup(self.level.reset)
 
     def enter(self, job) -> bool:
+        """Take a thread now (True), or queue for one without a core (False)."""
         if self.busy < self.threads:
             self.busy += 1
             self.level.update(self.kernel.sim.now, self.busy)
+            job.servers.append(self)
             return True
         job.cores.release(job)
         self.queue.append(job)
@@ -39,10 +41,16 @@ class Server:
     def leave(self) -> None:
         if self.queue:
             job = self.queue.popleft()
+            job.servers.append(self)
             job.cores.acquire(job, self.kernel.advance)
         else:
             self.busy -= 1
             self.level.update(self.kernel.sim.now, self.busy)
+
+    def forget(self, job) -> None:
+        """A failed job stops waiting for a thread."""
+        if job in self.queue:
+            self.queue.remove(job)
 
     def metrics(self, now: float) -> dict[str, float]:
         return {f"util.{self.name}": self.level.mean(now) / self.threads}

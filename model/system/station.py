@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from model.engine.monitor import TimeWeighted
 from model.system.request import Request

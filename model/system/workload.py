@@ -7,8 +7,8 @@ queueing network or the OS model); a closed source needs ``net.on_complete``.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate
-from typing import Callable
 
 from model.system.sim import Sim
 
@@ -38,37 +38,48 @@ def _uniforms(sim: Sim, block: int = 1024) -> Callable[[], float]:
 
 
 class OpenSource:
-    """Poisson (or any renewal) arrivals: one SimPy event per arrival."""
+    """Poisson (or any renewal) arrivals: one SimPy event per arrival.
+
+    ``requests`` (a ``client.Requests``) adds timeouts and retries; without it
+    each arrival is one attempt straight into ``net``.
+    """
 
     def __init__(self, sim: Sim, net, picker: ClassPicker,
-                 interarrival: Callable[[], float]) -> None:
+                 interarrival: Callable[[], float], requests=None) -> None:
         self.sim, self.net, self.picker = sim, net, picker
         self.interarrival = interarrival
+        self.send = requests.start if requests else net.submit
 
     def start(self) -> None:
         self.sim.after(self.interarrival(), self._arrive)
 
     def _arrive(self, _ev) -> None:
-        self.net.submit(self.picker.pick())
+        self.send(self.picker.pick())
         self.sim.after(self.interarrival(), self._arrive)
 
 
 class ClosedSource:
-    """``clients`` users, each thinking, submitting one request and waiting for it."""
+    """``clients`` users, each thinking, submitting one request and waiting for its end."""
 
     def __init__(self, sim: Sim, net, picker: ClassPicker, clients: int,
-                 think: Callable[[], float]) -> None:
+                 think: Callable[[], float], requests=None) -> None:
         self.sim, self.net, self.picker = sim, net, picker
         self.clients = clients
         self.think = think
-        net.on_complete = self._next
+        if requests is None:
+            self.send = net.submit
+            net.on_complete = lambda req: self.next(req.client)
+        else:
+            self.send = requests.start
+            requests.finished = self.next
 
     def start(self) -> None:
         for client in range(self.clients):
             self.sim.after(self.think(), self._submit, client)
 
     def _submit(self, ev) -> None:
-        self.net.submit(self.picker.pick(), ev._value)
+        self.send(self.picker.pick(), ev._value)
 
-    def _next(self, req) -> None:
-        self.sim.after(self.think(), self._submit, req.client)
+    def next(self, client) -> None:
+        """``client``'s request is over (done or given up): think, then ask again."""
+        self.sim.after(self.think(), self._submit, client)
