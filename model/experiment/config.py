@@ -183,6 +183,26 @@ class TransportSpec(Strict):
     edges: dict[str, DistSpec] = {}
 
 
+class TriggerSpec(Strict):
+    """``[trigger]``: a temporary overload (the trigger of a metastable failure).
+
+    ``capacity``: component ``target`` serves ``factor`` times as fast for
+    ``length`` from ``at`` after the warm-up; ``load``: the open workload's
+    arrival rate is ``factor`` times higher. Goodput counts as collapsed when
+    below ``collapse`` × its level before the trigger; the run is *metastable*
+    when it is still collapsed over the last part of the run that starts
+    ``settle`` × ``length`` after the trigger ends.
+    """
+
+    kind: Literal["capacity", "load"] = "capacity"
+    target: Name | None = None
+    at: Duration
+    length: Duration = Field(gt=0)
+    factor: float = Field(gt=0)
+    settle: float = Field(3.0, gt=0)
+    collapse: float = Field(0.5, gt=0, lt=1)
+
+
 class Config(Strict):
     """A whole experiment file after ``extends`` and ``--set`` are applied."""
 
@@ -195,6 +215,7 @@ class Config(Strict):
     locks: dict[Name, LockSpec] = {}
     sweep: dict[str, Any] = {}
     faults: Annotated[FaultsSpec | InjectionSpec, Field(discriminator="mode")] | None = None
+    trigger: TriggerSpec | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -226,6 +247,8 @@ class Config(Strict):
                 _check_ref(comp.owner, set(self.domains), f"components.{cname}.owner", "domain")
         if self.faults is not None:
             self._check_injection(known)
+        if self.trigger is not None:
+            self._check_trigger(known)
         nodes = self.system.nodes if self.system else 1
         for dname, dom in self.domains.items():
             if dom.node >= nodes:
@@ -238,6 +261,25 @@ class Config(Strict):
                     raise ValueError(f"components.{cname}.domain: missing; with [system] every "
                                      "component needs a domain (or use an architecture preset)")
         return self
+
+    def _check_trigger(self, known: set[str]) -> None:
+        trig = self.trigger
+        if self.workload.retry is None:
+            raise ValueError("trigger: needs [workload.retry] (goodput is counted by the clients)")
+        if trig.kind == "capacity":
+            if self.system is not None:
+                raise ValueError("trigger.kind = \"capacity\": only for the queueing model "
+                                 "(a file without [system])")
+            if trig.target is None:
+                raise ValueError("trigger.target: missing; name the component whose capacity drops")
+            _check_ref(trig.target, known, "trigger.target")
+        elif self.workload.kind != "open":
+            raise ValueError("trigger.kind = \"load\": needs an open workload")
+        end = self.experiment.duration
+        if trig.at + trig.length * (1 + trig.settle) >= end:
+            raise ValueError(f"trigger: at + length × (1 + settle) = "
+                             f"{trig.at + trig.length * (1 + trig.settle):g} µs must end before the "
+                             f"run does (duration {end:g} µs), to see whether goodput recovers")
 
     def _check_injection(self, known: set[str]) -> None:
         faults = self.faults

@@ -20,6 +20,7 @@ from model.system.kernel import Kernel
 from model.system.network import Network
 from model.system.sim import Sim
 from model.system.station import Station
+from model.system.trigger import Trigger
 from model.system.workload import ClassPicker, ClosedSource, OpenSource
 
 
@@ -37,12 +38,16 @@ class Model:
         self.requests = Requests(self.sim, self.net, policy, lambda c: None) if policy else None
         picker = ClassPicker(self.sim, [c.share for c in config.classes().values()])
         self.source = _source(self.sim, self.net, picker, config.workload, self.requests)
+        self.trigger = Trigger(self.sim, config.trigger, self) if config.trigger else None
+        if self.trigger:
+            self.requests.on_success = self.trigger.succeeded
 
     def run(self) -> dict[str, float]:
         self.sim.start()
         self.source.start()
-        if self.injector:
-            self.injector.start()
+        for part in (self.injector, self.trigger):
+            if part:
+                part.start()
         self.sim.run(until=self.end)
         return self.metrics()
 
@@ -53,6 +58,8 @@ class Model:
             raise KernsimError(f"conservation violated: {out}")
         if self.requests:
             out.update(self.requests.metrics(window))
+        if self.trigger:
+            out.update(self.trigger.metrics(self.end))
         if self.injector:
             out.update(self.injector.metrics(self.end))
             if self.injector.row:

@@ -48,6 +48,7 @@ class Requests:
     def __init__(self, sim: Sim, net, policy, finished: Callable[[object], None]) -> None:
         self.sim, self.net, self.policy = sim, net, policy
         self.finished = finished
+        self.on_success: Callable[[float], None] = lambda now: None
         self.jitter = sim.streams.get("workload.retry.jitter")
         self.tokens = 0.0
         self.counts = dict.fromkeys(("requests", "succeeded", "failed", "retries",
@@ -76,6 +77,7 @@ class Requests:
         if req is not None:
             req.done = True
             self._count("succeeded")
+            self.on_success(self.sim.now)
             self.finished(req.client)
 
     def _errored(self, job) -> None:
