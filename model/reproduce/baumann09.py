@@ -144,28 +144,28 @@ def curve_table(df: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
 
 
 def calibration_lines(cal: Calibration) -> list[str]:
-    return ["time unit: one simulated µs stands for one cycle (the 16-core machine's clock is "
-            "not in PUBLISHED.md)",
+    return [("time unit: one simulated µs stands for one cycle (the 16-core machine's clock is "
+            "not in PUBLISHED.md)"),
             f"s = {cal.section:g} cycles: the 1-core figure (<30, S) as the update's own work",
-            f"c = 2 (E − (n − 1) s) / (n² − 1) = {cal.c:.2f} cycles from the 16-core figure "
+            (f"c = 2 (E − (n − 1) s) / (n² − 1) = {cal.c:.2f} cycles from the 16-core figure "
             f"(E = extra cycles per update, n = {cal.cores}; every core always queued, ticket "
-            "hand-off c·k/2)",
-            f"message: URPC one way u = {cal.message:g} cycles (S); the owner applies s and "
-            "sends the reply"]
+            "hand-off c·k/2)"),
+            (f"message: URPC one way u = {cal.message:g} cycles (S); the owner applies s and "
+            "sends the reply")]
 
 
 def discussion(rows: list[Row], cal: Calibration) -> list[str]:
     r = {(x.quantity, x.system): x for x in rows}
     return [
-        f"Messages win beyond ≈{r[CROSS].mean:.1f} cores (closed form 2u/c = "
+        (f"Messages win beyond ≈{r[CROSS].mean:.1f} cores (closed form 2u/c = "
         f"{cal.crossover():.1f}): shared memory grows as n² (each update waits for the line to "
         "pass every queued core, each hand-off slower with more waiters), messages as n (the "
-        "owner serialises updates at a fixed cost).",
-        f"At one core the model's shared update costs {r[ONE].mean:.0f} cycles, above the "
+        "owner serialises updates at a fixed cost)."),
+        (f"At one core the model's shared update costs {r[ONE].mean:.0f} cycles, above the "
         "published \"under 30\": the ticket hand-off charges c/2 even when no other core wants "
-        "the line; s and c cannot both match (the two figures would need s < 0).",
-        "PUBLISHED.md records neither the message-passing curve nor the crossover, so those "
-        "are predictions without a published counterpart.",
+        "the line; s and c cannot both match (the two figures would need s < 0)."),
+        ("PUBLISHED.md records neither the message-passing curve nor the crossover, so those "
+        "are predictions without a published counterpart."),
     ]
 
 

@@ -91,26 +91,27 @@ def ratio_rows(pub: pd.DataFrame, micro: pd.DataFrame, mono: pd.DataFrame) -> li
 
 def calibration_lines(pub: pd.DataFrame) -> list[str]:
     mhz = published.value(pub, *CLOCK)
-    return [f"clock {mhz:g} MHz (P); kernel entry+exit {published.value(pub, *TRAP):g} cycles (S)"
-            f" = system.trap {trap_us(pub):.4f} µs",
-            f"IPC latency swept from L3's {published.value(pub, IPC, L3):g} µs to the first "
-            f"generation's {published.value(pub, IPC, FIRST):g} µs (both P), equal steps in log",
-            "every path step is an IPC call and its reply (microkernel preset, 64 threads per "
-            "server); the monolithic point is the same mix without IPC"]
+    return [(f"clock {mhz:g} MHz (P); kernel entry+exit {published.value(pub, *TRAP):g} cycles (S)"
+            f" = system.trap {trap_us(pub):.4f} µs"),
+            (f"IPC latency swept from L3's {published.value(pub, IPC, L3):g} µs to the first "
+            f"generation's {published.value(pub, IPC, FIRST):g} µs (both P), equal steps in log"),
+            ("every path step is an IPC call and its reply (microkernel preset, 64 threads per "
+            "server); the monolithic point is the same mix without IPC")]
 
 
 def discussion(rows: list[Row]) -> list[str]:
     r = {(x.quantity, x.system): x for x in rows}
     ratio = r[RATIO]
+    ipc = r[IPC, FIRST].published / r[IPC, L3].published
     return [
-        f"L3's 20× faster IPC buys a {ratio.mean:.2f}× higher throughput on the syscall-heavy "
-        "mix, not 20×: the mix also spends time in user work, in the servers and on the disk, "
-        "which IPC does not touch (Amdahl's law on the IPC share of the CPU).",
-        f"Against a monolithic kernel the mix keeps {r['throughput vs monolithic', L3].mean:.0%} "
+        (f"L3's {ipc:g}× faster IPC buys a {ratio.mean:.2f}× higher throughput on the syscall-heavy "
+         f"mix, not {ipc:g}×: the mix also spends time in user work, in the servers and on the disk, "
+        "which IPC does not touch (Amdahl's law on the IPC share of the CPU)."),
+        (f"Against a monolithic kernel the mix keeps {r['throughput vs monolithic', L3].mean:.0%} "
         f"of its throughput with L3's IPC and {r['throughput vs monolithic', FIRST].mean:.0%} "
-        "with first-generation IPC: the structure's cost is set by the IPC latency.",
-        "No published macro figure exists for this comparison in PUBLISHED.md, so nothing here "
-        "is judged within or outside a tolerance.",
+        "with first-generation IPC: the structure's cost is set by the IPC latency."),
+        ("No published macro figure exists for this comparison in PUBLISHED.md, so nothing here "
+        "is judged within or outside a tolerance."),
     ]
 
 

@@ -72,7 +72,7 @@ def reproduce(ctx: runs.Context) -> Result:
     curves = df.groupby("design")[["availability", "outages", "faults", "p_outage_given_fault"]] \
         .mean().reset_index()
     return Result(NAME, "Driver faults: monolithic vs isolated drivers (Nooks, MINIX 3)", rows,
-                  curves, figure(df, per_rep), calibration_lines(values, pub),
+                  curves, figure(df, per_rep), calibration_lines(ctx, values, pub),
                   {NAME: runs.overrides(values)}, scope_text(ctx.experiment(NAME)),
                   discussion(rows))
 
@@ -128,26 +128,36 @@ def rows_for(pub: pd.DataFrame, df: pd.DataFrame, samples: pd.DataFrame,
     return rows
 
 
-def calibration_lines(values: dict, pub: pd.DataFrame) -> list[str]:
+def calibration_lines(ctx: runs.Context, values: dict, pub: pd.DataFrame) -> list[str]:
+    """The published input, then every assumption, read from the study file."""
+    from model.experiment.load import read_toml
+
+    raw = read_toml(ctx.experiment(NAME))
+    units, zipped = raw["faults"]["units"], raw["sweep"]["zip"]
     ttf = values["faults.units.driver.ttf"]["mean"] / HOURS
-    return [f"drivers cause {published.value(pub, *SHARE):g}% of failures (P): each of the drivers "
-            f"faults every {ttf:.1f} h on average against the kernel's assumed 1000 h",
-            "ASSUMED, not published: propagation driver->kernel p = 0.01 (Nooks-like) and 0 "
-            "(MINIX 3-like); reboot 10 min; driver restart 1 s; 4 drivers; kernel MTTF 1000 h"]
+    kernel = parse_duration(units["kernel"]["ttf"]["mean"]) / HOURS
+    probs = [e.get(EDGE) for e in zipped["faults.edges"] if EDGE in e]
+    return [(f"drivers cause {published.value(pub, *SHARE):g}% of failures (P): each of the "
+             f"{units['driver']['count']} drivers faults every {ttf:.1f} h on average, the rest "
+             f"of the kernel every {kernel:g} h (assumed)"),
+            (f"ASSUMED, not published: propagation {EDGE} p = {probs} (Nooks-like, MINIX 3-like); "
+             f"reboot {units['kernel']['repair']}; driver restart in the isolated designs "
+             f"{zipped['faults.units.driver.repair'][1:]}")]
 
 
 def discussion(rows: list[Row]) -> list[str]:
     r = {(x.quantity, x.system): x for x in rows}
     mono, nooks = r["OS outages per million hours", MONO], r["OS outages per million hours", NOOKS]
+    share = r[SHARE].published
     return [
-        "The two published isolation figures are reproduced because the assumed propagation "
+        ("The two published isolation figures are reproduced because the assumed propagation "
         "probabilities make them so (1 − p and p): they test the dependability campaign, not "
-        "the claim that isolation works. The published numbers are what sets p, if anything.",
-        f"What the model adds: with drivers causing 85% of faults, isolation cuts OS outages from "
-        f"{mono.mean:.0f} to {nooks.mean:.0f} per million hours (Nooks-like): the kernel's own "
-        "15% remain, whatever the isolation.",
-        "Fault injection into the performance model (requests lost, restart under load) is not "
-        "built yet; this study runs the dependability mode only.",
+        "the claim that isolation works. The published numbers are what sets p, if anything."),
+        (f"What the model adds: with drivers causing {share:g}% of faults, isolation cuts OS "
+         f"outages from {mono.mean:.0f} to {nooks.mean:.0f} per million hours (Nooks-like): the kernel's own "
+        f"{100 - share:g}% remain, whatever the isolation."),
+        ("Fault injection into the performance model (requests lost, restart under load) is not "
+        "built yet; this study runs the dependability mode only."),
     ]
 
 

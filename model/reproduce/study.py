@@ -100,7 +100,7 @@ def write(result: Result, out: Path) -> dict[str, Path]:
     paths["report"].write_text(markdown(result), encoding="utf-8")
     result.table().to_csv(paths["comparison"], index=False)
     result.curves.to_csv(paths["curves"], index=False)
-    result.figure.savefig(paths["figure"])
+    result.figure.savefig(paths["figure"], bbox_inches="tight", dpi=120)
     return paths
 
 
