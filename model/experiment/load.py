@@ -73,10 +73,22 @@ def from_dict(raw: dict, path: Path | None = None) -> Experiment:
     raw = copy.deepcopy(raw)
     base = Path(path).parent if path else Path.cwd()
     resolve_files(raw, base)
-    config = validate(raw, where=str(path) if path else "")
+    auto = raw.get("experiment", {}).get("warmup") == "auto"
+    checked = _with_warmup(raw, 0.0) if auto else raw
+    config = validate(checked, where=str(path) if path else "")
     exp = Experiment(path=path, raw=raw, config=config)
-    exp.points = design_points(raw, config)
+    exp.points = design_points(checked, config)
+    if auto:
+        from model.experiment.warmup import choose_warmups
+
+        choose_warmups(exp)
     return exp
+
+
+def _with_warmup(raw: dict, value: float) -> dict:
+    out = copy.deepcopy(raw)
+    out["experiment"]["warmup"] = value
+    return out
 
 
 def validate(raw: dict, where: str = "") -> Config:

@@ -21,6 +21,7 @@ class Outcomes:
         self.wait_sum = 0.0
         self.response = Tally()
         self.by_class = [Tally() for _ in class_names]
+        self.times: Tally | None = None  # completion times, when a pilot run asks for them
         sim.on_warmup(self.reset)
 
     def complete(self, t0: float, cls: int, wait: float) -> None:
@@ -31,6 +32,8 @@ class Outcomes:
             self.response.add(rt)
             self.by_class[cls].add(rt)
             self.wait_sum += wait
+            if self.times is not None:
+                self.times.add(self.sim.now)
 
     def reset(self, now: float) -> None:
         self.counted = 0
