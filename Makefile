@@ -31,7 +31,7 @@ run: $(VENV)/.base
 	$(BIN)/kernsim run $(EXPERIMENT)
 
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --nbmake tests notebooks $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m pip install -q -e ".[bench]"
