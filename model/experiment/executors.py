@@ -9,10 +9,12 @@ also says how it fails:
 - ``killed(exc)``: the batch killed its worker so often that the pool gave up
   on it (Dask's ``KilledWorker`` after ``distributed.scheduler.allowed-failures``
   retries);
-- ``expire(fut)``: a task overran ``task_timeout``. The process pool cannot stop
-  one worker's task, so it kills every worker and starts a new pool (returns
-  True: the other batches in flight must be resubmitted). Dask cancels the
-  future and restarts the one worker running it, if it has a nanny.
+- ``expire(fut)``: a batch overran its time. Process-pool workers run tasks in
+  their main thread, where each task has its own SIGALRM (``alarm_in_worker``):
+  the driver steps in only for a batch that ignores it, kills every worker and
+  starts a new pool (returns True: the other batches in flight run again). Dask
+  runs tasks in worker threads, which nothing can interrupt: the driver cancels
+  the future and restarts the worker running it (if it has a nanny).
 
 Dask is imported only when a Dask pool is opened (≈0.8 s).
 """
@@ -25,8 +27,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from functools import partial
 from typing import Any
 
@@ -53,6 +56,9 @@ class ProcessPool:
     """A ``ProcessPoolExecutor`` (spawn) that is replaced whenever it breaks."""
 
     overhead_s = PROCESS_OVERHEAD_S
+    alarm_in_worker = True
+    grace_s = 30.0  # beyond timeout × tasks: worker start-up, a loaded machine
+    on_expire = "the worker ignored its alarm: the process pool was restarted"
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -62,17 +68,30 @@ class ProcessPool:
         return cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
                                       initializer=_worker_init)
 
-    def slots(self, timed: bool) -> int:
-        """Batches in flight: one spare per worker, none when tasks are timed (a batch
-        then starts the moment it is submitted, so its start time is known)."""
-        return self.workers if timed else 2 * self.workers
+    def slots(self, exact: bool) -> int:
+        """Batches in flight: one per worker when ``exact`` (each one running), else one
+        spare per worker as well."""
+        return self.workers if exact else 2 * self.workers
 
-    def submit(self, fn: Callable, batch: Any) -> cf.Future:
+    def submit(self, fn: Callable, *args: Any) -> cf.Future:
         try:
-            return self.pool.submit(fn, batch)
+            return self._submit(fn, *args)
         except (BrokenProcessPool, RuntimeError):
             self.restart()
-            return self.pool.submit(fn, batch)
+            return self._submit(fn, *args)
+
+    def _submit(self, fn: Callable, *args: Any) -> cf.Future:
+        """Submit; while the pool still spawns workers (at submit), with SIGINT ignored
+        so that a Ctrl-C during a worker's start-up gives no traceback either."""
+        if len(getattr(self.pool, "_processes", None) or {}) >= self.workers:
+            return self.pool.submit(fn, *args)
+        with _sigint_ignored():
+            return self.pool.submit(fn, *args)
+
+    @staticmethod
+    def running(futures: list) -> dict:
+        """Futures whose batch has gone to a worker (which one is not known)."""
+        return {f: None for f in futures if f.running()}
 
     @staticmethod
     def wait(futures: list, timeout: float) -> set:
@@ -115,6 +134,9 @@ class DaskPool:
     the cluster at ``scheduler`` (``tcp://host:8786``)."""
 
     overhead_s = DASK_OVERHEAD_S
+    alarm_in_worker = False
+    grace_s = 0.0
+    on_expire = "the dask future was cancelled and its worker restarted"
 
     def __init__(self, workers: int | None, scheduler: str | None) -> None:
         import logging
@@ -123,23 +145,28 @@ class DaskPool:
 
         self.cluster = None
         if scheduler is None:
-            self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                        threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
-        self.client = Client(scheduler or self.cluster)
+            with _sigint_ignored():  # inherited by the workers: Ctrl-C is for the driver
+                self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                            threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+            self.client.register_plugin(_ignore_sigint_plugin())  # workers restarted later
+        else:
+            self.client = Client(scheduler, timeout=30)
         self.client.wait_for_workers(1, timeout=60)
         self._threads, self._asked = 1, 0.0
+        self._restarts: list[threading.Thread] = []
 
-    def slots(self, timed: bool) -> int:
+    def slots(self, exact: bool) -> int:
         """Batches in flight: the cluster's threads (re-read every 5 s: workers may come
-        and go), twice that unless tasks are timed."""
+        and go) when ``exact`` (each one running), else twice that."""
         if time.monotonic() - self._asked > 5:
             self._threads = max(1, sum(self.client.nthreads().values()))
             self._asked = time.monotonic()
-        return self._threads if timed else 2 * self._threads
+        return self._threads if exact else 2 * self._threads
 
-    def submit(self, fn: Callable, batch: Any) -> cf.Future:
-        dfut = self.client.submit(fn, batch, pure=False)
+    def submit(self, fn: Callable, *args: Any) -> cf.Future:
+        dfut = self.client.submit(fn, *args, pure=False)
         fut: cf.Future = cf.Future()
         fut.dask_future = dfut  # type: ignore[attr-defined]  # for expire()
         dfut.add_done_callback(partial(_settle, fut))
@@ -148,6 +175,12 @@ class DaskPool:
     @staticmethod
     def wait(futures: list, timeout: float) -> set:
         return cf.wait(futures, timeout, return_when=cf.FIRST_COMPLETED).done
+
+    def running(self, futures: list) -> dict:
+        """Futures whose task a worker has, and that worker (the driver's clock for
+        timeouts starts when a worker takes the task, again if another one does)."""
+        where = {k: w for w, keys in self.client.processing().items() for k in keys}
+        return {f: where[f.dask_future.key] for f in futures if f.dask_future.key in where}
 
     @staticmethod
     def lost(exc: BaseException) -> bool:
@@ -162,18 +195,20 @@ class DaskPool:
         return isinstance(exc, KilledWorker)
 
     def expire(self, fut: cf.Future) -> bool:
-        """Cancel the task; restart the worker running it (Python cannot stop a thread)."""
+        """Cancel the task; restart the worker running it (Python cannot stop a thread),
+        in the background: the driver goes on meanwhile."""
         dfut = fut.dask_future  # type: ignore[attr-defined]
         where = [w for w, keys in self.client.processing().items() if dfut.key in keys]
         dfut.cancel()
         if where:
-            try:
-                self.client.restart_workers(where, timeout=60)
-            except Exception:  # noqa: BLE001 - no nanny: the worker stays busy until it returns
-                pass
+            thread = threading.Thread(target=_restart, args=(self.client, where), daemon=True)
+            thread.start()
+            self._restarts.append(thread)
         return False
 
     def close(self, abandon: bool) -> None:
+        for thread in [] if abandon else self._restarts:
+            thread.join(timeout=130)
         if self.cluster is not None:  # our workers: no heartbeat errors while they stop
             self.client.run(_quiet)
         self.client.close()
@@ -181,10 +216,48 @@ class DaskPool:
             self.cluster.close()
 
 
+def _restart(client: Any, workers: list[str]) -> None:
+    # fails without a nanny (the worker then stays busy) or once the client is closed
+    with suppress(Exception):
+        client.restart_workers(workers, timeout=120, raise_for_error=False)
+
+
 def _quiet() -> None:
     import logging
 
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name.startswith("distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while child processes start: an ignored signal stays ignored
+    across exec, and Python then installs no KeyboardInterrupt handler. Blocked too,
+    so that a Ctrl-C meanwhile stays pending (Linux) and reaches the driver after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _ignore_sigint_plugin() -> Any:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreSigint(WorkerPlugin):
+        name = "kernsim-ignore-sigint"
+
+        def setup(self, worker: Any) -> None:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return IgnoreSigint()
 
 
 def _settle(fut: cf.Future, dfut: Any) -> None:

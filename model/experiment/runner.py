@@ -119,8 +119,9 @@ def cell(value: Any) -> Any:
     return value
 
 
-def run_batch(tasks: list[Task]) -> list[dict]:
-    return [run_task(t) for t in tasks]
+def run_batch(tasks: list[Task], timeout_s: float | None = None) -> list[dict]:
+    """Run tasks one after the other (in a worker); each under its alarm if timed."""
+    return [run_timed(t, timeout_s) for t in tasks]
 
 
 def iter_tasks(exp: Experiment, skip: set | frozenset = frozenset()) -> Iterator[Task]:
@@ -233,21 +234,25 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
     result = RunResult(store.out, len(exp.points) * exp.replications, 0, len(done))
     started, stop = now(), Stop()
     flush = Flusher(store, manifest)
-    with stop.installed():
+    with stop.installed():  # also while compacting: a Ctrl-C then waits for the end
         try:
             for row in _execute(exp, done, executor, workers, scheduler, stop, manifest):
                 _record(store, manifest, row, result)
                 flush.maybe()
                 if progress:
-                    progress(result.ran + result.skipped + len(result.failures), result.total)
+                    progress(_accounted(result), result.total)
         except KeyboardInterrupt:
             stop.requested = True
-    result.interrupted = stop.requested
-    manifest["runs"].append({"started": started, "ended": now(), "executor": executor,
-                             "workers": workers, "scheduler": scheduler,
-                             "tasks_run": result.ran})
-    _finish(store, manifest, exp, result)
+        result.interrupted = stop.requested and _accounted(result) < result.total
+        manifest["runs"].append({"started": started, "ended": now(), "executor": executor,
+                                 "workers": workers, "scheduler": scheduler,
+                                 "tasks_run": result.ran})
+        _finish(store, manifest, exp, result)
     return result
+
+
+def _accounted(result: RunResult) -> int:
+    return result.ran + result.skipped + len(result.failures)
 
 
 def _keys(exp: Experiment) -> Iterator[tuple[int, int]]:
@@ -337,26 +342,37 @@ def _serial(tasks: Iterator[Task], stop: Stop, timeout_s: float | None) -> Itera
         if stop.requested:
             return
         with stop.interruptible():
-            row = _with_alarm(task, timeout_s)
+            row = run_timed(task, timeout_s)
         yield row
 
 
-def _with_alarm(task: Task, timeout_s: float | None) -> dict:
-    """Run a task in this thread; with a timeout, under SIGALRM (main thread, POSIX)."""
+class Alarm:
+    """SIGALRM handler that raises TaskTimeout only while a task is armed."""
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.armed:
+            self.armed = False
+            raise TaskTimeout
+
+
+def run_timed(task: Task, timeout_s: float | None) -> dict:
+    """Run a task in this thread; with a timeout, under SIGALRM when this is a main
+    thread on POSIX (the serial driver, a process-pool worker; not a Dask thread)."""
     if not timeout_s or not _can_alarm():
         return run_task(task)
-    start = time.perf_counter()
-
-    def ring(signum: int, frame: Any) -> None:
-        raise TaskTimeout
-
-    previous = signal.signal(signal.SIGALRM, ring)
+    start, alarm = time.perf_counter(), Alarm()
+    previous = signal.signal(signal.SIGALRM, alarm)
+    alarm.armed = True
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     try:
         return run_task(task)
     except TaskTimeout:
         return failed_row(task, timed_out(timeout_s), time.perf_counter() - start)
     finally:
+        alarm.armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
@@ -376,16 +392,23 @@ class Batch:
 
 
 @dataclass
+class Flight:
+    batch: Batch
+    started: float | None = None  # when the pool was first seen running it (monotonic)
+    where: Any = None  # on which worker, if the pool says
+
+
+@dataclass
 class Sizer:
     """Tasks per batch. A batch should last ≥ 20 × the pool's per-task cost (so that
     cost is ≤ 5% of the work: with Dask's ≈13 ms, batches of ≥ 0.26 s), yet every
     worker should get ≥ 4 batches of what is left (balance at the end). The task
     time is the running mean of finished tasks (seeded by earlier runs' times);
-    until one finishes, and whenever tasks are timed, a batch is one task."""
+    until one finishes, and when the driver times each task, a batch is one task."""
 
     overhead_s: float
     workers: int
-    timed: bool
+    single: bool
     mean_s: float | None = None
     seen: int = 0
 
@@ -395,7 +418,7 @@ class Sizer:
             self.mean_s + (wall_s - self.mean_s) / min(self.seen, 100)
 
     def size(self, left: int) -> int:
-        if self.timed or self.mean_s is None:
+        if self.single or self.mean_s is None:
             return 1
         want = math.ceil(BATCH_OVERHEAD_RATIO * self.overhead_s / max(self.mean_s, 1e-6))
         spread = max(1, left // (SPREAD * self.workers))
@@ -403,15 +426,24 @@ class Sizer:
 
 
 class Dispatcher:
-    """Keeps a pool busy with batches of tasks and yields rows as batches finish."""
+    """Keeps a pool busy with batches of tasks and yields rows as batches finish.
+
+    Timeouts: where the pool's workers run tasks in their main thread (processes),
+    each task has its own alarm there and the driver only watches for a batch
+    that overruns ``timeout × tasks + pool.grace_s`` (a task stuck where the alarm
+    cannot reach). Otherwise (Dask) a batch is one task and the driver's clock
+    starts when the pool reports it running.
+    """
 
     def __init__(self, pool: Any, tasks: Iterator[Task], left: int,
                  timeout_s: float | None, mean_s: float | None) -> None:
         self.pool, self.tasks, self.left = pool, tasks, left
         self.timeout_s = timeout_s
         self.queue: deque[Batch] = deque()  # lost batches: they run first
-        self.flight: dict[Any, tuple[Batch, float]] = {}
-        self.sizer = Sizer(pool.overhead_s, max(1, pool.slots(True)), bool(timeout_s), mean_s)
+        self.flight: dict[Any, Flight] = {}
+        self.looked = 0.0  # last look at the clock of the batches in flight
+        single = bool(timeout_s) and not pool.alarm_in_worker
+        self.sizer = Sizer(pool.overhead_s, max(1, pool.slots(True)), single, mean_s)
 
     def rows(self, stop: Stop) -> Iterator[dict]:
         while not stop.requested:
@@ -423,16 +455,16 @@ class Dispatcher:
             yield from self._expired()
 
     def _fill(self) -> None:
-        limit = self.pool.slots(bool(self.timeout_s))
+        limit = self.pool.slots(self.sizer.single)
         while len(self.flight) < limit:
             batch = self._next()
             if batch is None:
                 return
-            fut = self.pool.submit(run_batch, batch.tasks)
-            self.flight[fut] = (batch, time.monotonic())
+            fut = self.pool.submit(run_batch, batch.tasks, self.timeout_s)
+            self.flight[fut] = Flight(batch)
 
     def _next(self) -> Batch | None:
-        if any(b.alone for b, _ in self.flight.values()):
+        if any(f.batch.alone for f in self.flight.values()):
             return None
         if self.queue:
             if self.queue[0].alone and self.flight:
@@ -443,7 +475,7 @@ class Dispatcher:
         return Batch(tasks) if tasks else None
 
     def _finished(self, fut: Any) -> Iterator[dict]:
-        batch, _ = self.flight.pop(fut)
+        batch = self.flight.pop(fut).batch
         try:
             rows = fut.result()
         except BaseException as exc:  # noqa: BLE001 - a pool failure, not a model error
@@ -476,18 +508,31 @@ class Dispatcher:
             self.queue.appendleft(batch)
 
     def _expired(self) -> Iterator[dict]:
-        if not self.timeout_s:
+        if not self.timeout_s or time.monotonic() - self.looked < POLL_S:
             return
-        now = time.monotonic()
-        for fut, (batch, started) in list(self.flight.items()):
-            if fut in self.flight and now - started > self.timeout_s and not fut.done():
-                del self.flight[fut]
-                yield from (failed_row(t, timed_out(self.timeout_s), now - started)
-                            for t in batch.tasks)
-                if self.pool.expire(fut):
-                    self._resubmit_all()
+        running, now = self.pool.running(list(self.flight)), time.monotonic()
+        self.looked = now
+        for fut, flight in list(self.flight.items()):
+            if fut not in self.flight or fut.done():
+                continue
+            if fut not in running:  # not (or no longer) on a worker: no clock
+                flight.started = None
+            elif flight.started is None or running[fut] != flight.where:
+                flight.started, flight.where = now, running[fut]
+            if flight.started is not None and now - flight.started > self._budget(flight):
+                yield from self._expire(fut, flight, now)
+
+    def _budget(self, flight: Flight) -> float:
+        return self.timeout_s * len(flight.batch.tasks) + self.pool.grace_s
+
+    def _expire(self, fut: Any, flight: Flight, now: float) -> Iterator[dict]:
+        del self.flight[fut]
+        error = f"{timed_out(self.timeout_s)}; {self.pool.on_expire}"
+        yield from (failed_row(t, error, now - flight.started) for t in flight.batch.tasks)
+        if self.pool.expire(fut):
+            self._resubmit_all()
 
     def _resubmit_all(self) -> None:
         """The pool was restarted: whatever was in flight runs again (no loss counted)."""
-        self.queue.extendleft(b for b, _ in reversed(list(self.flight.values())))
+        self.queue.extendleft(f.batch for f in reversed(list(self.flight.values())))
         self.flight.clear()

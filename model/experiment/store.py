@@ -35,14 +35,55 @@ from model.errors import KernsimError
 PART = "dp{:05d}-r{:05d}.parquet"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp name in the same folder, fsync, then rename over ``path``."""
+def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
+    """Write to a temp name in the same folder, fsync (unless ``sync`` is False: the
+    caller syncs later, see ``sync_files``), then rename over ``path``."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
-        os.fsync(fh.fileno())
+        if sync:
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def sync_files(paths: list[Path], folder: Path) -> None:
+    """Make written files (and their renames) durable: one syncfs(2) of the folder's
+    file system where Linux has it (≈10 ms for hundreds of files), else an fsync each
+    (≈4 ms per file here)."""
+    if not paths:
+        return
+    syncfs = _syncfs()
+    if syncfs is not None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in paths:
+        _fsync(path)
+    for parent in {p.parent for p in paths}:
+        _fsync(parent)
+
+
+def _syncfs() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    return getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def table_bytes(table: pa.Table) -> bytes:
@@ -51,16 +92,31 @@ def table_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def put(path: Path, table: pa.Table) -> str:
+def put(path: Path, table: pa.Table, sync: bool = True) -> str:
     """Write ``table`` atomically to ``path``; return the sha256 of the bytes written."""
     data = table_bytes(table)
-    atomic_write(path, data)
+    atomic_write(path, data, sync)
     return hashlib.sha256(data).hexdigest()
 
 
+#: part files combined per this many, so thousands of one-row tables never coexist
+CHUNK = 512
+
+
 def read_parts(paths: list[Path]) -> list[pa.Table]:
-    """Part files as Arrow tables (ParquetFile.read: ≈2× faster than read_table per file)."""
-    return [pq.ParquetFile(p).read(use_threads=False) for p in paths]
+    """Part files as Arrow tables, combined by chunks (ParquetFile.read: ≈2× faster
+    than read_table per file)."""
+    out = []
+    for i in range(0, len(paths), CHUNK):
+        tables = [pq.ParquetFile(p).read(use_threads=False) for p in paths[i:i + CHUNK]]
+        out.extend(combine(tables))
+    return out
+
+
+def combine(tables: list[pa.Table]) -> list[pa.Table]:
+    """One table per chunk of ``CHUNK`` tables (what read_parts gives for their files)."""
+    return [pa.concat_tables(tables[i:i + CHUNK], promote_options="permissive").combine_chunks()
+            for i in range(0, len(tables), CHUNK)]
 
 
 def readable(path: Path) -> bool:
@@ -104,6 +160,7 @@ class Store:
         self.parts = self.out / "parts"
         self.samples = self.out / "samples"
         self.manifest_path = self.out / "manifest.json"
+        self.unsynced: list[Path] = []  # parts written since the last manifest
 
     def manifest(self) -> dict:
         if not self.manifest_path.exists():
@@ -184,11 +241,17 @@ class Store:
             rows = [{"sample": table, "design_point": row["design_point"],
                      "replication": row["replication"], **r}
                     for table, items in samples.items() for r in items]
-            out[f"samples/{name}"] = put(self.samples / name, pa.Table.from_pylist(rows))
-        out[f"parts/{name}"] = put(self.parts / name, pa.Table.from_pylist([row]))
+            out[f"samples/{name}"] = put(self.samples / name, pa.Table.from_pylist(rows), False)
+            self.unsynced.append(self.samples / name)
+        out[f"parts/{name}"] = put(self.parts / name, pa.Table.from_pylist([row]), False)
+        self.unsynced.append(self.parts / name)
         return out
 
     def write_manifest(self, manifest: dict) -> None:
+        """Parts are synced in groups, here: the manifest never lists a part that a
+        power cut could lose (one it does not list is checked on resume)."""
+        sync_files(self.unsynced, self.out)
+        self.unsynced.clear()
         text = json.dumps(manifest, indent=2, sort_keys=False, default=str)
         atomic_write(self.manifest_path, text.encode())
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.experiment.store import Store, frame_bytes, results_frame, samples_frame
+from model.experiment.store import Store, combine, frame_bytes, results_frame, samples_frame
 
 NAME = re.compile(r"^dp(\d{5})-r(\d{5})\.parquet$")
 
@@ -161,12 +161,12 @@ def _ranges(values: list[int]) -> str:
 def _compaction(store: Store, parts: list[Part], samples: list[Part], reps: int,
                 manifest: dict, verdict: Verdict) -> None:
     tables = [p.table for p in parts if p.table is not None]
-    df = results_frame(tables, reps).drop(columns=["_wall_s"], errors="ignore")
+    df = results_frame(combine(tables), reps).drop(columns=["_wall_s"], errors="ignore")
     _same(store.out / "results.parquet", frame_bytes(df), manifest, verdict)
     done = {Path(p.rel).name for p in parts}
     used = [p.table for p in samples if p.table is not None and Path(p.rel).name in done]
     if used:
-        _same(store.out / "samples.parquet", frame_bytes(samples_frame(used, reps)),
+        _same(store.out / "samples.parquet", frame_bytes(samples_frame(combine(used), reps)),
               manifest, verdict)
 
 
