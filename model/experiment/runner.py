@@ -10,8 +10,10 @@ Executors: ``serial`` (in this process), ``processes`` (a local process pool),
 share one driver loop (:class:`Dispatcher`): tasks are drawn lazily, grouped in
 batches sized so the pool's per-task cost stays under 5% (:class:`Sizer`), a
 bounded number of batches is in flight, and rows stream back as batches
-finish. Lost batches run again; ``task_timeout`` is watched by the driver;
-Ctrl-C stops submitting, abandons what runs and leaves a resumable folder.
+finish. Lost batches run again. ``task_timeout``: an alarm in the process
+running the task (serial, process pool; the driver watches for a batch that
+ignores it), or the driver's clock (Dask). Ctrl-C stops submitting, abandons
+what runs and leaves a resumable folder.
 """
 
 from __future__ import annotations
