@@ -4,14 +4,17 @@ One sweep of ``tasks`` replications of an M/M/1 queue whose duration is scaled
 so that one task takes ≈ ``seconds`` on this machine now (calibrated from one
 short run), run into a fresh folder by each executor in turn through the
 runner itself (pool or cluster start-up included). Reports wall times, the
-speed-up over serial, and the load average around the runs: on a shared
-machine the ratios mean more than the times. Also checks that every executor
-wrote the same results.parquet bytes.
+speed-up over serial, the median wall time of one task as each executor ran
+it (a task slower in parallel than in serial means the cores were not free),
+and the load average around the runs. Also checks that every executor wrote
+the same results.parquet bytes.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -65,7 +68,7 @@ def run_sweep_bench(options: SweepOptions,
     say = progress or (lambda text: None)
     duration = calibrate(options.seconds)
     exp = queue(duration, options.tasks)
-    walls, outputs, load = {}, {}, {"before": _load()}
+    walls, outputs, tasks, load = {}, {}, {}, {"before": _load()}
     with tempfile.TemporaryDirectory(prefix="kernsim-bench-") as tmp:
         for executor in options.executors:
             say(f"{executor}: {options.tasks} tasks of ≈{options.seconds:g} s …")
@@ -73,17 +76,24 @@ def run_sweep_bench(options: SweepOptions,
             run(exp, out=Path(tmp) / executor, executor=executor, workers=options.workers)
             walls[executor] = time.perf_counter() - start
             outputs[executor] = (Path(tmp) / executor / "results.parquet").read_bytes()
+            tasks[executor] = _median_task(Path(tmp) / executor)
     load["after"] = _load()
-    return _result(options, duration, walls, outputs, load)
+    return _result(options, duration, walls, outputs, tasks, load)
+
+
+def _median_task(folder: Path) -> float:
+    walls = json.loads((folder / "manifest.json").read_text())["tasks"].values()
+    return round(statistics.median(walls), 3)
 
 
 def _result(options: SweepOptions, duration: float, walls: dict, outputs: dict,
-            load: dict) -> dict:
+            tasks: dict, load: dict) -> dict:
     serial = walls.get("serial")
     return {
         "options": asdict(options),
         "task_duration_simulated_us": round(duration, 1),
         "wall_s": {k: round(v, 2) for k, v in walls.items()},
+        "median_task_s": tasks,
         "speedup_vs_serial": {k: round(serial / v, 2) for k, v in walls.items()
                               if serial and k != "serial"},
         "identical_results": len(set(outputs.values())) == 1,
@@ -103,10 +113,11 @@ def _load() -> float | None:
 def render(result: dict) -> str:
     """A few plain lines: wall time and speed-up per executor, then the context."""
     speed = result["speedup_vs_serial"]
-    lines = [f"{'executor':<10} {'wall (s)':>9} {'speed-up':>9}"]
+    lines = [f"{'executor':<10} {'wall (s)':>9} {'speed-up':>9} {'task (s)':>9}"]
     for executor, wall in result["wall_s"].items():
         ratio = "1.00×" if executor == "serial" else f"{speed[executor]:.2f}×"
-        lines.append(f"{executor:<10} {wall:>9.2f} {ratio:>9}")
+        task = result["median_task_s"][executor]
+        lines.append(f"{executor:<10} {wall:>9.2f} {ratio:>9} {task:>9.3f}")
     opt, load = result["options"], result["load_average_1min"]
     lines.append(f"{opt['tasks']} tasks of ≈{opt['seconds']:g} s "
                  f"({result['task_duration_simulated_us'] / 1e6:.3g} s simulated each), "
