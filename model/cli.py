@@ -16,7 +16,7 @@ from model.errors import KernsimError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="kernsim: microkernel vs monolithic, as numbers with confidence intervals.")
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide tables, no wrap
 err = Console(stderr=True)
 
 SetOpt = typer.Option(None, "--set", help="Override a key: --set experiment.replications=5")
