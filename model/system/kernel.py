@@ -43,6 +43,7 @@ class Kernel:
         self.children = 0
         self.live: dict[Job, None] = {}
         self.down: dict[str, str] = {}
+        self.kernel_is_down = False  # kept by fail_domain/restore: submit checks it per request
         self.held: list[tuple[int, object]] = []
         self.orphans: list[Job] = []
         self.aborted = 0
@@ -66,7 +67,7 @@ class Kernel:
     # --- running jobs -------------------------------------------------------------
 
     def submit(self, cls: int, client=None) -> None:
-        if self.kernel_down():
+        if self.kernel_is_down:
             self.held.append((cls, client))  # the node is down: its clients wait for the reboot
             return
         self.outcomes.arrived += 1
@@ -180,12 +181,13 @@ class Kernel:
 
     # --- faults --------------------------------------------------------------------
 
-    def kernel_down(self) -> bool:
+    def _kernel_down(self) -> bool:
         return any(self.config.domains[d].kind == "kernel" for d in self.down)
 
     def fail_domain(self, name: str, kind: str) -> int:
         """Domain ``name`` fails: the jobs inside it are lost; returns how many."""
         self.down[name] = kind
+        self.kernel_is_down = self._kernel_down()
         if self.config.domains[name].kind == "kernel":
             victims = list(self.live)  # the node crashes: every job on it goes
         else:
@@ -199,7 +201,8 @@ class Kernel:
         """Domain ``name`` is up again (restarted, state lost); held clients go on, and
         clients whose jobs the kernel's crash took learn of it now."""
         del self.down[name]
-        if not self.kernel_down():
+        self.kernel_is_down = self._kernel_down()
+        if not self.kernel_is_down:
             held, self.held = self.held, []
             for cls, client in held:
                 self.submit(cls, client)
