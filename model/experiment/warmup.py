@@ -13,7 +13,6 @@ from __future__ import annotations
 import pandas as pd
 
 from model.analysis.warmup import mser5
-from model.engine.monitor import Tally
 from model.engine.streams import Streams, task_seed
 from model.errors import KernsimError
 from model.system.build import Model
@@ -35,9 +34,9 @@ def pilot_warmup(config, seed: int) -> float:
     outcomes = getattr(model.net, "outcomes", None)
     if outcomes is None:
         raise KernsimError("experiment.warmup = \"auto\": this model records no response times")
-    outcomes.times = Tally()
+    outcomes.trace()
     model.run()
-    series = pd.Series(outcomes.response.values(), index=outcomes.times.values())
+    series = pd.Series(outcomes.responses.values(), index=outcomes.times.values())
     if len(series) < 20:
         raise KernsimError(f"experiment.warmup = \"auto\": the pilot run completed only "
                            f"{len(series)} requests; MSER-5 needs at least 20 (lengthen duration)")

@@ -53,7 +53,8 @@ class Cores:
     def acquire(self, job, then: Callable) -> None:
         """Give ``job`` a core now, or when one frees (then it pays a context switch)."""
         if self.free:
-            self._take(job)
+            self.holders[job] = None
+            self._set_free(self.free - 1)
             then(job)
         else:
             self.waiting.append((job, then))
@@ -74,10 +75,16 @@ class Cores:
         self._set_free(self.free - 1)
 
     def _set_free(self, free: int) -> None:
-        now = self.sim.now
+        """``TimeWeighted.update`` of both levels, inlined (the same arithmetic); the sleep
+        level is left alone while it stays 0 (adding 0·Δt changes nothing)."""
+        now = self.sim._now
         self.free = free
-        self.free_level.update(now, free)
-        self.sleep_level.update(now, min(free, self.sleepers))
+        level = self.free_level
+        level.area += level.level * (now - level.last)
+        level.last, level.level = now, free
+        sleeping = min(free, self.sleepers)
+        if sleeping or self.sleep_level.level:
+            self.sleep_level.update(now, sleeping)
 
     def sleeping(self, delta: int) -> None:
         """A thread starts (+1) or stops (-1) sleeping on a lock."""
@@ -88,6 +95,19 @@ class Cores:
         """Add CPU ``parts`` [(category, duration), ...] run from ``start``, clipped to the
         window (and to ``until``, for work cut short)."""
         clip(self.busy, parts, start, self.window, until)
+
+    def add(self, cats: tuple, durations, start: float) -> None:
+        """Add CPU work run back to back from ``start``: ``durations[i]`` µs of category
+        ``cats[i]``, clipped to the window (``clip``'s arithmetic, bit for bit)."""
+        if start < self.window:
+            clip(self.busy, zip(cats, durations), start, self.window, INF)
+            return
+        busy, t = self.busy, start
+        for cat, d in zip(cats, durations):
+            if d > 0:
+                end = t + d
+                busy[cat] += end - t
+                t = end
 
     def forget(self, job) -> None:
         """A failed job stops waiting for a core."""

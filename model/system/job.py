@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 INF = float("inf")
+SPIN = ("spin",)
 
 
 class Job:
@@ -17,6 +18,7 @@ class Job:
         "away",
         "batch",
         "batch_start",
+        "cats",
         "client",
         "cls",
         "cores",
@@ -41,7 +43,8 @@ class Job:
         self.cls = cls
         self.client = client
         self.cores = cores
-        self.batch = None
+        self.batch = None  # durations of the CPU run under way, one per category in cats
+        self.cats = ()
         self.batch_start = 0.0
         self.spin_from = None
         self.hold = None
@@ -56,14 +59,14 @@ class Job:
         self.away = None
 
     def end_batch(self, now: float) -> None:
-        self.cores.account(self.batch, self.batch_start)
+        self.cores.add(self.cats, self.batch, self.batch_start)
         self.batch = None
 
     def start_spin(self, now: float) -> None:
         self.spin_from = now
 
     def end_spin(self, now: float) -> None:
-        self.cores.account([("spin", now - self.spin_from)], self.spin_from)
+        self.cores.add(SPIN, (now - self.spin_from,), self.spin_from)
         self.spin_from = None
 
     def sleep(self) -> None:
@@ -89,14 +92,15 @@ class Job:
         transfers); only waiters' time counts as ``spin``.
         """
         hold, pre = self.hold, self.pre
-        self.cores.account([("switch", pre), (hold.cat, now - hold.start - pre)], hold.start)
+        self.cores.add(("switch", hold.cat), (pre, now - hold.start - pre), hold.start)
         self.hold = None
         self.pre = 0.0
+
     def in_progress(self) -> list[tuple[list, float]]:
         """CPU parts under way now, with their start times (for end-of-run accounting)."""
         out = []
         if self.batch:
-            out.append((self.batch, self.batch_start))
+            out.append((list(zip(self.cats, self.batch)), self.batch_start))
         if self.spin_from is not None:
             out.append(([("spin", INF)], self.spin_from))
         if self.hold is not None:

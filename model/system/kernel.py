@@ -20,6 +20,7 @@ from model.system.server import Server, Striped
 from model.system.sim import Sim
 
 CPU, LOCK, ENTER, LEAVE, IO, FORK, MOVE, DONE = range(8)
+SWITCH = ("switch",)
 
 
 class Kernel:
@@ -38,6 +39,7 @@ class Kernel:
         classes = config.classes()
         self.outcomes = Outcomes(sim, list(classes), wait_name="lock_wait_mean")
         self.ops = [compile_class(self, name, cls) for name, cls in classes.items()]
+        self.programs = [self._program(ops) for ops in self.ops]
         self.in_io = 0
         self.in_net = 0
         self.children = 0
@@ -71,64 +73,136 @@ class Kernel:
             self.held.append((cls, client))  # the node is down: its clients wait for the reboot
             return
         self.outcomes.arrived += 1
-        job = Job(self.ops[cls], cls, self.sim.now, client, self.cores)
+        job = Job(self.programs[cls], cls, self.sim._now, client, self.cores)
         self.live[job] = None
         self.cores.acquire(job, self.advance)
 
     def advance(self, job: Job) -> None:
-        """Run ``job``'s ops from its pc: CPU work merges into one event; others act."""
-        ops, batch, total = job.ops, None, 0.0
-        if job.switch:
-            batch, total, job.switch = [("switch", job.switch)], job.switch, 0.0
+        """Run ``job``'s program from its pc (see :meth:`_program`): a run of CPU work,
+        with the context switch the job owes, is one event; other steps act at once."""
+        ops = job.ops
         while True:
             op = ops[job.pc]
-            if op[0] == CPU:
-                d = op[2]()
-                if d > 0:
-                    batch = batch or []
-                    batch.append((op[1], d))
-                    total += d
-                job.pc += 1
-                continue
-            if batch:
-                job.batch, job.batch_start = batch, self.sim.now
-                self.sim.after(total, self._batch_done, job)
+            if job.switch:
+                self._switch(job, op)
                 return
             job.pc += 1
-            if not self._act(job, op):
+            act = op[0]
+            if act is not None:
+                if act(job, op):
+                    continue
+                return
+            if op[4] is not None:  # a run of one op (_run, inlined)
+                d = op[4]()
+                if d > 0:
+                    job.batch, job.cats, job.batch_start = [d], op[1], self.sim._now
+                    self.sim.after(d, self._batch_done, job)
+                    return
+                continue
+            durations, total = [draw() for draw in op[2]], 0.0
+            for d in durations:
+                if d > 0:
+                    total += d
+            if total > 0:
+                self._run(job, op[1], durations, total)
                 return
 
-    def _act(self, job: Job, op: tuple) -> bool:
-        """Do a non-CPU op; True if the job goes on at once."""
-        code = op[0]
-        if code == ENTER:
-            if op[1].name in self.down:
-                self.fail_job(job, self.down[op[1].name])
-                return False
-            return op[1].enter(job)
-        if code == LEAVE:
-            job.servers.pop().leave()
-            return True
-        if code == FORK:
-            self._fork(job, op[1])
-            return True
-        if code == MOVE:
-            self._move(job, op[1], op[2]())
-            return False
-        if code == LOCK:
-            op[1].request(job, op[2](), op[3], op[4])
-        elif code == IO:
-            self._io(job, op[1]())
-        else:
-            self._finish(job)
-        return False
+    def _switch(self, job: Job, op: tuple) -> None:
+        """The context switch ``job`` owes runs first, merged with ``op`` if it is CPU work."""
+        total = sw = job.switch  # the sum in the order of the parts: bit for bit
+        job.switch = 0.0
+        if op[0] is not None:
+            self._run(job, SWITCH, [sw], sw)
+            return
+        job.pc += 1
+        durations = [draw() for draw in op[2]] if op[4] is None else [op[4]()]
+        for d in durations:
+            if d > 0:
+                total += d
+        durations.insert(0, sw)
+        self._run(job, op[3], durations, total)
+
+    def _run(self, job: Job, cats: tuple, durations: list, total: float) -> None:
+        job.batch, job.cats, job.batch_start = durations, cats, self.sim._now
+        self.sim.after(total, self._batch_done, job)
 
     def _batch_done(self, ev) -> None:
         job = ev._value
         if job.dead:
             return
-        job.end_batch(self.sim.now)
+        cores, t = job.cores, job.batch_start
+        if t < cores.window:
+            cores.add(job.cats, job.batch, t)
+        else:  # Cores.add inlined: the run lies inside the window
+            busy = cores.busy
+            for cat, d in zip(job.cats, job.batch):
+                if d > 0:
+                    end = t + d
+                    busy[cat] += end - t
+                    t = end
+        job.batch = None
         self.advance(job)
+
+    # the steps of a program: each returns True if the job goes on at once
+
+    def _enter(self, job: Job, op: tuple) -> bool:
+        if op[1].name in self.down:
+            self.fail_job(job, self.down[op[1].name])
+            return False
+        return op[1].enter(job)
+
+    def _leave(self, job: Job, op: tuple) -> bool:
+        job.servers.pop().leave()
+        return True
+
+    def _fork_step(self, job: Job, op: tuple) -> bool:
+        self._fork(job, op[1])
+        return True
+
+    def _move_step(self, job: Job, op: tuple) -> bool:
+        self._move(job, op[1], op[2]())
+        return False
+
+    def _lock_step(self, job: Job, op: tuple) -> bool:
+        op[1].request(job, op[2](), op[3], op[4])
+        return False
+
+    def _io_step(self, job: Job, op: tuple) -> bool:
+        self._io(job, op[1]())
+        return False
+
+    def _done_step(self, job: Job, op: tuple) -> bool:
+        self._finish(job)
+        return False
+
+    def _program(self, ops: tuple) -> tuple:
+        """``ops`` (from :func:`compile_class`) as :meth:`advance` runs them.
+
+        Each run of consecutive CPU ops becomes one ``(None, categories, samplers,
+        ("switch",) + categories, the sampler if there is only one)``; every other op
+        its step (a bound method, True if the job goes on at once) and its arguments,
+        ``(step, args...)``; FORK targets are renumbered. Nothing is drawn here: the
+        draws, their order and the arithmetic on them are those of the op list.
+        """
+        steps = {ENTER: self._enter, LEAVE: self._leave, FORK: self._fork_step,
+                 MOVE: self._move_step, LOCK: self._lock_step, IO: self._io_step,
+                 DONE: self._done_step}
+        out: list[tuple] = []
+        where: dict[int, int] = {}
+        for i, op in enumerate(ops):
+            where[i] = len(out)
+            if op[0] != CPU:
+                out.append((steps[op[0]], *op[1:]))
+            elif out and out[-1][0] is None:
+                out[-1] = (None, out[-1][1] + (op[1],), out[-1][2] + (op[2],))
+            else:
+                out.append((None, (op[1],), (op[2],)))
+        for i, op in enumerate(out):
+            if op[0] is None:
+                out[i] = (*op, SWITCH + op[1], op[2][0] if len(op[2]) == 1 else None)
+            elif op[0] == self._fork_step:
+                out[i] = (op[0], where[op[1]])
+        return tuple(out)
 
     def _io(self, job: Job, delay: float) -> None:
         job.cores.release(job)
@@ -185,7 +259,8 @@ class Kernel:
         return any(self.config.domains[d].kind == "kernel" for d in self.down)
 
     def fail_domain(self, name: str, kind: str) -> int:
-        """Domain ``name`` fails: the jobs inside it are lost; returns how many."""
+        """Domain ``name`` fails: the jobs inside it are lost; returns how many. With
+        ``poison``, the locks they held are poisoned first (nobody is granted them)."""
         self.down[name] = kind
         self.kernel_is_down = self._kernel_down()
         if self.config.domains[name].kind == "kernel":
@@ -193,8 +268,11 @@ class Kernel:
         else:
             server = self.servers[name]
             victims = [j for j in self.live if server in j.servers or j in server.queue]
+        poisoned = self.poison.take(name, victims) if self.poison else []
         for job in victims:
             self.fail_job(job, "lost" if self.config.domains[name].kind == "kernel" else kind)
+        if poisoned:
+            self.poison.fail_waiters(poisoned)
         return len(victims)
 
     def restore(self, name: str) -> None:
@@ -202,6 +280,8 @@ class Kernel:
         clients whose jobs the kernel's crash took learn of it now."""
         del self.down[name]
         self.kernel_is_down = self._kernel_down()
+        if self.poison:
+            self.poison.clear(name)
         if not self.kernel_is_down:
             held, self.held = self.held, []
             for cls, client in held:
@@ -226,6 +306,7 @@ class Kernel:
             self.orphans.append(job)
 
     injector = None
+    poison = None  # a model.system.poison.Poison when faults.locks = "poison"
 
     def _error(self, ev) -> None:
         self.on_error(ev._value)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from model.engine.monitor import Tally
+from model.engine.monitor import Quantiles
 from model.system.sim import Sim
 
 KINDS = ("ticket", "mcs", "mutex", "rwlock")
@@ -42,6 +42,7 @@ class Lock:
     """Waiters, statistics and the hand back to the model; FIFO, one holder."""
 
     spins = True
+    poisoned = False  # set while a failed domain's job left it poisoned (model.system.poison)
 
     def __init__(self, sim: Sim, name: str, c: float, resume: Callable) -> None:
         self.sim = sim
@@ -52,7 +53,7 @@ class Lock:
         self.holds: list[Hold] = []
         self.k = 0
         self.acquisitions = 0
-        self.wait = Tally()
+        self.wait = Quantiles()
         self.hold_sum = 0.0
         sim.on_warmup(self.reset)
 
@@ -60,7 +61,7 @@ class Lock:
         return self.c
 
     def request(self, job, work: float, mean: float, cat: str) -> None:
-        job.asked = (work, mean, cat, self.sim.now)
+        job.asked = (work, mean, cat, self.sim._now)
         job.lock = self
         self.k += 1
         if self._can_grant(job):
@@ -77,7 +78,7 @@ class Lock:
 
     def _grant(self, job) -> None:
         work, mean, cat, asked = job.asked
-        now = self.sim.now
+        now = self.sim._now
         job.wait += now - asked
         if self.sim.measuring:
             self.acquisitions += 1
@@ -94,7 +95,7 @@ class Lock:
         hold, token = ev._value
         if token != hold.token:
             return
-        now = self.sim.now
+        now = self.sim._now
         if self.sim.measuring:
             self.hold_sum += now - hold.start
         self.holds.remove(hold)
@@ -105,7 +106,8 @@ class Lock:
         self.resume(hold.job)
 
     def abandon(self, job) -> None:
-        """A failed job leaves: out of the queue, or its hold released (the lock recovers)."""
+        """A failed job leaves: out of the queue, or its hold released (the lock recovers,
+        unless poisoned: then nobody is granted it)."""
         if job in self.waiters:
             self.waiters.remove(job)
             self._left_queue(job)
@@ -115,7 +117,8 @@ class Lock:
         self.k -= 1
         job.lock = None
         job.hold = None
-        self._next(self.sim.now)
+        if not self.poisoned:
+            self._next(self.sim.now)
         self._contention_changed()
 
     def _left_queue(self, job) -> None:
@@ -174,7 +177,7 @@ class SpinLock(Lock):
 
     def _retime(self, hold: Hold) -> None:
         """Progress the holder's work at the old rate, then re-time it at the new ``k``."""
-        now = self.sim.now
+        now = self.sim._now
         hold.left -= (now - hold.last) * hold.rate
         hold.last = now
         hold.rate = hold.mean / (hold.mean + self.handoff(self.k))

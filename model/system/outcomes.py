@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.engine.monitor import Tally
+from model.engine.monitor import Quantiles, Tally
 from model.system.sim import Sim
 
 
 class Outcomes:
-    """Counts every request in and out; tallies response times after the warm-up."""
+    """Counts every request in and out; tallies response times after the warm-up.
+
+    Response times go to :class:`Quantiles` (bounded memory: percentiles exact up
+    to its first block, within its relative error ``alpha`` after). A pilot run
+    that needs every value in completion order calls :meth:`trace`.
+    """
 
     def __init__(self, sim: Sim, class_names: list[str], wait_name: str = "wait_mean") -> None:
         self.sim = sim
@@ -19,21 +24,27 @@ class Outcomes:
         self.completed = 0
         self.counted = 0
         self.wait_sum = 0.0
-        self.response = Tally()
-        self.by_class = [Tally() for _ in class_names]
+        self.response = Quantiles()
+        self.by_class = [Quantiles() for _ in class_names]
         self.times: Tally | None = None  # completion times, when a pilot run asks for them
+        self.responses: Tally | None = None  # and the response times, in the same order
         sim.on_warmup(self.reset)
 
     def complete(self, t0: float, cls: int, wait: float) -> None:
         self.completed += 1
         if self.sim.measuring:
-            rt = self.sim.now - t0
+            rt = self.sim._now - t0
             self.counted += 1
             self.response.add(rt)
             self.by_class[cls].add(rt)
             self.wait_sum += wait
             if self.times is not None:
                 self.times.add(self.sim.now)
+                self.responses.add(rt)
+
+    def trace(self) -> None:
+        """Also keep every completion time and response time (memory grows with the run)."""
+        self.times, self.responses = Tally(), Tally()
 
     def reset(self, now: float) -> None:
         self.counted = 0

@@ -6,7 +6,7 @@ from collections import deque
 
 import numpy as np
 
-from model.engine.monitor import TimeWeighted
+from model.engine.monitor import Quantiles, TimeWeighted
 from model.system.locks import Lock
 
 
@@ -31,7 +31,7 @@ class Server:
         """Take a thread now (True), or queue for one without a core (False)."""
         if self.busy < self.threads:
             self.busy += 1
-            self.level.update(self.kernel.sim.now, self.busy)
+            self.level.update(self.kernel.sim._now, self.busy)
             job.servers.append(self)
             return True
         job.cores.release(job)
@@ -45,7 +45,7 @@ class Server:
             job.cores.acquire(job, self.kernel.advance)
         else:
             self.busy -= 1
-            self.level.update(self.kernel.sim.now, self.busy)
+            self.level.update(self.kernel.sim._now, self.busy)
 
     def forget(self, job) -> None:
         """A failed job stops waiting for a thread."""
@@ -74,11 +74,13 @@ class Striped:
         """Totals over the stripes: acquisitions, mean wait and hold (weighted), worst p99."""
         parts = [lock.metrics() for lock in self.locks]
         n = sum(p[f"lock.{lk.name}.acquisitions"] for p, lk in zip(parts, self.locks))
-        waits = np.concatenate([lk.wait.values() for lk in self.locks])
+        waits = Quantiles()
+        for lk in self.locks:
+            waits.merge(lk.wait)
         hold = sum(lk.hold_sum for lk in self.locks)
         return {
             f"lock.{self.name}.acquisitions": n,
-            f"lock.{self.name}.wait_mean": float(waits.mean()) if len(waits) else np.nan,
-            f"lock.{self.name}.wait_p99": float(np.percentile(waits, 99)) if len(waits) else np.nan,
+            f"lock.{self.name}.wait_mean": waits.mean if waits.count else np.nan,
+            f"lock.{self.name}.wait_p99": waits.percentile(99),
             f"lock.{self.name}.hold_mean": hold / n if n else np.nan,
         }
