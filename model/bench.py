@@ -7,7 +7,11 @@ Rows, all measured in one process and one call of :func:`run_bench`:
 (c) kernsim's general model on the same M/M/c, from ``experiments/bench/mmc.toml``;
 (d) Ciw on the same M/M/c, when it is installed (``pip install kernsim[bench]``);
 (e) the quickstart experiment (one replication of its first design point);
-(f) the C2 lock study at 32 cores, once ``experiments/c2_locks_vs_messages.toml`` exists.
+(f) the C2 lock study at 32 cores, once ``experiments/c2_locks_vs_messages.toml`` exists;
+(g) the dependability mode (SimPy) on ``experiments/validation/availability.toml``, its
+    duration set for ``faults`` faults, and (h) ``experiment.engine = "fast"`` on the same
+    config: faults count as customers, and ``fast_vs_simpy_blast_radius`` is (h) ÷ (g)
+    in faults/s (the fast engine answers only the blast-radius question: no timing).
 
 Each row is timed ``repeat`` times: wall time (median and best; customers/s and
 events/s come from it) and the process's CPU time (steadier on a shared machine;
@@ -46,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MEMORY_METHOD = ("tracemalloc peak of Python allocations during one separate run "
                  "(not process RSS; numpy buffers count, the interpreter does not)")
 CIW_MISSING = "not installed (pip install kernsim[bench])"
+FAULT_ROWS = "gh"  # rows whose "customers" are faults
 
 
 # --------------------------------------------------------------------------- options
@@ -66,11 +71,14 @@ class BenchOptions:
     quickstart_file: Path = ROOT / "experiments" / "quickstart.toml"
     c2_file: Path = ROOT / "experiments" / "c2_locks_vs_messages.toml"
     c2_cores: int = 32
+    faults: int = 100_000
+    faults_file: Path = ROOT / "experiments" / "validation" / "availability.toml"
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchOptions:
         """A small, fast version for smoke tests."""
-        base = {"customers": 20_000, "repeat": 1, "reps": 5, "bare_events": 100_000}
+        base = {"customers": 20_000, "repeat": 1, "reps": 5, "bare_events": 100_000,
+                "faults": 10_000}
         return cls(**{**base, **overrides})
 
 
@@ -234,6 +242,37 @@ def lock_study_score(cores: int) -> Callable[[dict], int]:
         return 2 * at_cores + locks
 
     return score
+
+
+# --------------------------------------------------------------------------- (g), (h) blast radius
+
+
+def faults_config(path: Path, faults: int, engine: str = "simpy") -> Any:
+    """A dependability config with its duration set so ≈ ``faults`` faults strike."""
+    from model.experiment.load import load
+    from model.system.fast import rate
+
+    duration = faults / rate(load(path).config.faults)
+    return load(path, [f"experiment.duration={duration!r}",
+                       f"experiment.engine={engine!r}"]).config
+
+
+def dependability_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
+    """(g) One replication of the SimPy dependability mode; its faults count as customers."""
+    from model.engine.streams import Streams
+    from model.system.faults import Dependability
+
+    m = Dependability(config, Streams(seed))
+    if counter:
+        counter.wrap(_engine(m))
+    return RunResult(int(m.run()["faults"]))
+
+
+def fast_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
+    """(h) One replication of the fast engine (no engine events: ``counter`` is unused)."""
+    from model.system import fast
+
+    return RunResult(int(fast.simulate(config, seed)["faults"]))
 
 
 # --------------------------------------------------------------------------- (d) Ciw
@@ -468,6 +507,24 @@ def measure_c2(opt: BenchOptions) -> Measurement:
     return measure_model_file("f", label, opt.c2_file, opt, lock_study_score(opt.c2_cores))
 
 
+def measure_dependability(opt: BenchOptions) -> Measurement:
+    config = faults_config(opt.faults_file, opt.faults)
+    detail = f"{_rel(opt.faults_file)}, ≈{opt.faults:,} faults (customers = faults)"
+    return measure("g", "(g) blast radius: SimPy dependability mode", detail,
+                   lambda i, c: dependability_run(config, _replication_seed(opt.seed, i), c),
+                   opt.repeat, memory=opt.memory)
+
+
+def measure_fast(opt: BenchOptions) -> Measurement:
+    config = faults_config(opt.faults_file, opt.faults, "fast")
+    detail = "the same config as (g), engine = \"fast\" (customers = faults)"
+    row = measure("h", "(h) blast radius: fast engine (numpy)", detail,
+                  lambda i, c: fast_run(config, _replication_seed(opt.seed, i), c),
+                  opt.repeat, memory=opt.memory, engine="none (vectorised numpy)")
+    row.events = None  # no event loop to count
+    return row
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(ROOT))
@@ -506,7 +563,7 @@ def run_bench(options: BenchOptions, progress: Callable[[str], None] | None = No
     """Measure every row in this process; return all numbers and the headline ratios."""
     say = progress or (lambda text: None)
     steps = [measure_bare, measure_handwritten, measure_kernsim_mmc, measure_ciw,
-             measure_quickstart, measure_c2]
+             measure_quickstart, measure_c2, measure_dependability, measure_fast]
     load_before = _load_average()
     rows: list[Measurement] = []
     for step in steps:
@@ -540,20 +597,26 @@ def report(rows: list[Measurement], options: BenchOptions) -> dict:
             cpu_median_s=r.cpu_median_s, customers_per_cpu_s=r.customers_per_cpu_s,
             events_per_cpu_s=r.events_per_cpu_s,
             events_vs_bare=_ratio(r.events_per_s, bare.events_per_s),
-            customers_vs_handwritten=_ratio(r.customers_per_s, hand.customers_per_s),
+            customers_vs_handwritten=(None if r.key in FAULT_ROWS else  # faults, not customers
+                                      _ratio(r.customers_per_s, hand.customers_per_s)),
             wait=wait_interval(r.waits, options.level, exact) if r.key in "bcd" else None,
         )
         out_rows[r.key] = d
     kern, ciw_row, quick = by_key["c"], by_key["d"], by_key["e"]
+    simpy_faults, fast_faults = by_key["g"], by_key["h"]
     return _clean({
         "model_vs_handwritten_simpy": _ratio(kern.customers_per_s, hand.customers_per_s),
         "model_vs_ciw": _ratio(kern.customers_per_s, ciw_row.customers_per_s),
         "os_model_vs_bare_event_ratio": _ratio(quick.events_per_s, bare.events_per_s),
+        "fast_vs_simpy_blast_radius": _ratio(fast_faults.customers_per_s,
+                                             simpy_faults.customers_per_s),
         "cpu_time_ratios": {
             "model_vs_handwritten_simpy": _ratio(kern.customers_per_cpu_s,
                                                  hand.customers_per_cpu_s),
             "model_vs_ciw": _ratio(kern.customers_per_cpu_s, ciw_row.customers_per_cpu_s),
             "os_model_vs_bare_event_ratio": _ratio(quick.events_per_cpu_s, bare.events_per_cpu_s),
+            "fast_vs_simpy_blast_radius": _ratio(fast_faults.customers_per_cpu_s,
+                                                 simpy_faults.customers_per_cpu_s),
         },
         "erlang_c_wait": exact,
         "queue": {"lambda": LAMBDA, "mu": MU, "servers": SERVERS, "rho": LAMBDA / MU / SERVERS},
@@ -659,7 +722,8 @@ def _ratios_line(clock: str, ratios: dict) -> str:
     return (f"{clock} time: kernsim ÷ hand-written SimPy customers/s = "
             f"{_fmt(ratios['model_vs_handwritten_simpy'], '.2f')}; kernsim ÷ Ciw = "
             f"{_fmt(ciw, '.2f') if ciw is not None else 'n/a'}; quickstart events/s ÷ bare SimPy "
-            f"events/s = {_fmt(ratios['os_model_vs_bare_event_ratio'], '.3f')}.")
+            f"events/s = {_fmt(ratios['os_model_vs_bare_event_ratio'], '.3f')}; fast ÷ SimPy "
+            f"faults/s (blast radius) = {_fmt(ratios.get('fast_vs_simpy_blast_radius'), '.1f')}.")
 
 
 def _fmt(x: float | None, spec: str) -> str:

@@ -75,8 +75,10 @@ def _report(result, exp, quiet: bool) -> None:
     if result.skipped and not quiet:
         err.print(f"resumed: {result.skipped} tasks were already done")
     if not quiet:
-        _print_summary(result.out, ["throughput", "response_mean"], "table")
+        _print_summary(result.out, _headline(result.out), "table")
         out.print(f"results: {result.out}")
+    if result.replications is not None:
+        _report_precision(result, quiet)
     if result.failures:
         for f in result.failures:
             last = f["error"].strip().splitlines()[-1]
@@ -84,6 +86,43 @@ def _report(result, exp, quiet: bool) -> None:
                       f"{f['replication']} (seed {f['seed']}): {last}")
         err.print(f"{len(result.failures)} task(s) failed; details in {result.out}/manifest.json")
         raise typer.Exit(1)
+
+
+#: the metrics `run` prints, first those a results folder has: performance runs,
+#: fault injection, the dependability mode, migration
+HEADLINE = ("throughput", "response_mean", "goodput", "availability", "p_outage_given_fault",
+            "p_all_nodes_given_fault", "blast_radius_nodes_mean", "migration.downtime")
+
+
+def _headline(folder: Path) -> list[str]:
+    from model.experiment.store import load_results
+
+    columns = set(load_results(folder).columns)
+    return [m for m in HEADLINE if m in columns][:3] or None
+
+
+#: at most this many "precision not met" warnings; the rest are in the manifest
+UNMET_LINES = 20
+
+
+def _report_precision(result, quiet: bool) -> None:
+    """Sequential replications: the counts, and a warning per point that missed."""
+    counts = sorted(result.replications.values())
+    span = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}–{counts[-1]}"
+    if not quiet:
+        err.print(f"sequential replications: {len(counts)} design point(s), {span} "
+                  f"replications each, {sum(counts)} in all", highlight=False, soft_wrap=True)
+    for miss in result.unmet[:UNMET_LINES]:
+        where = ", ".join(f"{k}={v}" for k, v in miss["params"].items())
+        rel = miss["relative_half_width"]
+        err.print(f"[yellow]warning[/]: design point {miss['design_point']}"
+                  f"{f' ({escape(where)})' if where else ''}: precision not met at "
+                  f"max_replications = {miss['replications']}: {escape(miss['metric'])} "
+                  f"half-width is {'n/a' if rel is None else f'{rel:.3g}'} of the mean, "
+                  f"target {miss['target']:g}", highlight=False, soft_wrap=True)
+    if len(result.unmet) > UNMET_LINES:
+        err.print(f"… and {len(result.unmet) - UNMET_LINES} more: precision_unmet in "
+                  f"{escape(str(result.out))}/manifest.json", highlight=False)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from model.engine.dists import from_config
 from model.engine.units import parse_bytes, parse_duration
-from model.experiment.faults_schema import FaultsSpec, InjectionSpec
+from model.experiment.faults_schema import FaultsSpec, InjectionSpec, Problem, _raise
 
 
 def _duration(value: Any) -> float:
@@ -51,6 +51,29 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+def _metrics(value: Any) -> list[str]:
+    """One metric name or a list of them, as a list of non-empty names."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(
+            isinstance(n, str) and n.strip() for n in names):
+        raise ValueError("must name a metric of the results (a non-empty string, "
+                         "or a non-empty list of them)")
+    return names
+
+
+class PrecisionSpec(Strict):
+    """``experiment.precision``: sequential replications. After the pilot
+    (``experiment.replications`` at every design point), a point gets more
+    replications, in rounds, while the Student-t CI (confidence ``level``) of the
+    mean of any ``metric`` has a half-width > ``relative_half_width`` × |mean|,
+    up to ``max_replications``."""
+
+    metric: Annotated[list[str], BeforeValidator(_metrics)]
+    relative_half_width: float = Field(gt=0, lt=1)
+    max_replications: int = Field(ge=2, le=1_000_000)
+    level: float = Field(0.95, gt=0, lt=1)
+
+
 class ExperimentSpec(Strict):
     """``[experiment]``: what to run and for how long."""
 
@@ -62,6 +85,28 @@ class ExperimentSpec(Strict):
     duration: Duration = Field(gt=0)
     common_random_numbers: bool = True
     task_timeout: Annotated[Duration, Field(gt=0)] | None = None  # per task; None: none
+    precision: PrecisionSpec | None = None  # None: exactly ``replications`` per point
+    # "fast": the blast-radius question of faults.mode = "dependability", vectorised
+    # (model.system.fast; no timing, so no availability)
+    engine: Literal["simpy", "fast"] = "simpy"
+
+    @model_validator(mode="after")
+    def _pilot(self) -> ExperimentSpec:
+        """With a precision target, the pilot must give a variance and fit under the cap."""
+        if self.precision is None:
+            return self
+        problems = []
+        if self.replications < 2:
+            problems.append(Problem(("replications",), self.replications,
+                                    "must be ≥ 2 with experiment.precision (the pilot "
+                                    "replications estimate the variance)"))
+        if self.precision.max_replications < self.replications:
+            problems.append(Problem(("precision", "max_replications"),
+                                    self.precision.max_replications,
+                                    f"must be ≥ experiment.replications = {self.replications} "
+                                    "(the pilot)"))
+        _raise(problems, "ExperimentSpec")
+        return self
 
 
 class ComponentSpec(Strict):
@@ -203,6 +248,60 @@ class TriggerSpec(Strict):
     collapse: float = Field(0.5, gt=0, lt=1)
 
 
+def _rate(value: Any) -> float:
+    """Bytes per µs: a number, or a size per time such as ``"1.25GB/s"`` or ``"4KiB/ms"``."""
+    if isinstance(value, str):
+        size, slash, per = value.partition("/")
+        if not slash:
+            raise ValueError(f'"{value}": a rate needs a time unit, such as "1.25GB/s" '
+                             "(a bare number is bytes per µs)")
+        per = per.strip()
+        span = parse_duration(per if per[:1].isdigit() or per[:1] == "." else "1" + per)
+        if span <= 0:
+            raise ValueError(f'"{value}": the time after "/" must be > 0')
+        return parse_bytes(size) / span
+    return parse_bytes(value)
+
+
+Rate = Annotated[float, BeforeValidator(_rate)]
+
+
+class MigrationSpec(Strict):
+    """``[migration]``: one component moves to another node (queueing model only).
+
+    ``strategy = "component"`` moves the component's ``state``; ``"checkpoint"``
+    checkpoints the whole process (``process_state`` bytes; the components in
+    ``process`` stop too) and restarts it. Optional pre-copy rounds run while
+    it serves; then it stops, drains, copies the rest at ``bandwidth`` and
+    comes back after ``latency`` + ``resume`` (or ``restart``).
+    :mod:`model.system.migrate` gives the full semantics.
+    """
+
+    component: Name
+    strategy: Literal["component", "checkpoint"] = "component"
+    at: DistSpec = 0.0
+    state: Bytes
+    process_state: Bytes | None = None  # required by strategy = "checkpoint"
+    process: list[Name] = []  # components the checkpoint stops with ``component``
+    bandwidth: Annotated[Rate, Field(gt=0)]
+    latency: DistSpec = 0.0
+    precopy_rounds: int = Field(0, ge=0, le=1000)
+    dirty_rate: Rate = 0.0
+    resume: DistSpec = 0.0
+    restart: DistSpec = 0.0
+    queue_during: bool = True
+
+    @model_validator(mode="after")
+    def _sizes(self) -> MigrationSpec:
+        if self.strategy == "checkpoint" and self.process_state is None:
+            raise ValueError("process_state: missing; strategy = \"checkpoint\" moves the whole "
+                             "process (bytes, at least 'state')")
+        if self.process_state is not None and self.process_state < self.state:
+            raise ValueError(f"process_state: {self.process_state:g} bytes is less than state = "
+                             f"{self.state:g} bytes; the process holds the component's state")
+        return self
+
+
 class Config(Strict):
     """A whole experiment file after ``extends`` and ``--set`` are applied."""
 
@@ -216,9 +315,12 @@ class Config(Strict):
     sweep: dict[str, Any] = {}
     faults: Annotated[FaultsSpec | InjectionSpec, Field(discriminator="mode")] | None = None
     trigger: TriggerSpec | None = None
+    migration: MigrationSpec | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Config:
+        if self.experiment.engine == "fast":
+            self._check_fast()
         if self.faults is not None and self.faults.mode == "dependability":
             for key in ("workload", "components", "transport", "system", "domains", "locks"):
                 if key in self.model_fields_set:
@@ -249,6 +351,8 @@ class Config(Strict):
             self._check_injection(known)
         if self.trigger is not None:
             self._check_trigger(known)
+        if self.migration is not None:
+            self._check_migration(known)
         nodes = self.system.nodes if self.system else 1
         for dname, dom in self.domains.items():
             if dom.node >= nodes:
@@ -261,6 +365,22 @@ class Config(Strict):
                     raise ValueError(f"components.{cname}.domain: missing; with [system] every "
                                      "component needs a domain (or use an architecture preset)")
         return self
+
+    def _check_fast(self) -> None:
+        head = "experiment.engine = 'fast': "
+        if self.faults is None or self.faults.mode != "dependability":
+            has = "no [faults] table" if self.faults is None else (
+                f"faults.mode = \"{self.faults.mode}\"")
+            raise ValueError(head + "answers only the blast-radius question of [faults] mode = "
+                             f"\"dependability\" (this file has {has}); use engine = \"simpy\"")
+        if self.faults.performability is not None:
+            raise ValueError(head + "has no timing, so it cannot weigh states by time "
+                             "([faults.performability]); use engine = \"simpy\"")
+        for name, unit in self.faults.units.items():
+            if getattr(unit, "needs", None):
+                raise ValueError(head + f"faults.units.{name}.needs (a quorum) makes spreading "
+                                 "depend on what is already down, which its all-up cascade "
+                                 "cannot answer; use engine = \"simpy\"")
 
     def _check_trigger(self, known: set[str]) -> None:
         trig = self.trigger
@@ -281,6 +401,20 @@ class Config(Strict):
                              f"{trig.at + trig.length * (1 + trig.settle):g} µs must end before the "
                              f"run does (duration {end:g} µs), to see whether goodput recovers")
 
+    def _check_migration(self, known: set[str]) -> None:
+        from model.system.migrate import expected_total
+
+        mig = self.migration
+        if self.system is not None:
+            raise ValueError("migration: only for the queueing model (a file without [system])")
+        _check_ref(mig.component, known, "migration.component")
+        for i, name in enumerate(mig.process):
+            _check_ref(name, known, f"migration.process[{i}]")
+        end = from_config(mig.at).mean + expected_total(mig)
+        if end >= self.experiment.duration:
+            raise ValueError(f"migration: at + expected total time = {end:g} µs must end before "
+                             f"the run does (duration {self.experiment.duration:g} µs)")
+
     def _check_injection(self, known: set[str]) -> None:
         faults = self.faults
         if self.system is None:
@@ -291,6 +425,9 @@ class Config(Strict):
         for key, (a, b) in faults.edge_ends().items():
             for end in (a, b):
                 _check_ref(end, known, f"faults.edges.{key}")
+        for i, name in enumerate(faults.down or []):
+            _check_ref(name, known | set(self.domains), f"faults.down[{i}]",
+                       "component or domain")
 
     def classes(self) -> dict[str, ClassSpec]:
         """Request classes; by default one class through every component in order."""

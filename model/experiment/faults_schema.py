@@ -17,13 +17,17 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    PrivateAttr,
+    Tag,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
 
 from model.engine.dists import from_config
+from model.engine.units import parse_duration
 
 #: "unit" (every instance) or "unit[i]" (one instance) in a domain's member list
 MEMBER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\[\s*(\d+)\s*\])?\s*$")
@@ -69,19 +73,47 @@ def _no_bool(value: Any) -> Any:
 Probability = Annotated[float, BeforeValidator(_no_bool), Field(ge=0, le=1)]
 Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=1)]
 Node = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
+Need = Annotated[int, BeforeValidator(_no_bool)]
+# a node number, or "each" (instance i on node i); tags as for Edge below
+Placement = Annotated[Annotated[Node, Tag("number[node]")] | Annotated[Literal["each"],
+                      Tag("text[each]")],
+                      Discriminator(lambda v: "text[each]" if isinstance(v, str) else "number[node]")]
+
+
+class EdgeSpec(Strict):
+    """An edge written as a table, ``{p = 0.3, fanout = 2}``: a ring instead of all-to-all.
+
+    Instance ``i`` of the left unit links to instances ``(i+1 … i+fanout) mod
+    count`` of the right unit (``i`` itself skipped when both ends are one unit,
+    so ``fanout = count`` is every other instance); without ``fanout``, to every
+    instance, as a plain number does.
+    """
+
+    p: Probability
+    fanout: Count | None = None
+
+
+def _edge_form(value: Any) -> str:
+    return "table[p, fanout]" if isinstance(value, dict | EdgeSpec) else "number[p]"
+
+
+# the tags hold brackets so that error messages leave them out (errors._is_branch_tag)
+Edge = Annotated[Annotated[Probability, Tag("number[p]")] | Annotated[EdgeSpec,
+                 Tag("table[p, fanout]")], Discriminator(_edge_form)]
 
 
 class UnitSpec(Strict):
     """``[faults.units.NAME]``: ``count`` identical instances that fail and are repaired."""
 
     count: Count = 1
-    node: Node | None = None
+    node: Placement | None = None
     nodes: list[Node] | None = None
     ttf: DistSpec = None
     repair: DistSpec
     kind: Literal["crash", "hang", "corruption"] = "crash"
     detect: Probability | None = None
     watchdog: DistSpec = None
+    needs: dict[str, Need] = {}  # quorum: unit -> instances that must be up (faults.py)
 
     @model_validator(mode="after")
     def _consistent(self) -> UnitSpec:
@@ -108,6 +140,8 @@ class UnitSpec(Strict):
         """The node instance ``index`` lives on."""
         if self.nodes is not None:
             return self.nodes[index]
+        if self.node == "each":
+            return index
         return self.node or 0
 
 
@@ -117,19 +151,107 @@ class FaultSystemSpec(Strict):
     require: dict[str, Annotated[int, BeforeValidator(_no_bool)]] = {}
 
 
+class PerformabilitySpec(Strict):
+    """``[faults.performability]``: the two-time-scale reward (:mod:`model.system.performability`).
+
+    ``model`` is an experiment file of the OS performance model (a path
+    relative to the experiment file, else to the working folder); every
+    unit names one of its components or domains. For each set of down
+    units the dependability run meets, that model runs ``replications``
+    times for ``duration`` (default: its own) with those units down.
+    """
+
+    model: str
+    replications: Count = 10
+    duration: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] | None = None
+    _config: Any = PrivateAttr(None)
+    _digest: str = PrivateAttr("")
+
+    @model_validator(mode="after")
+    def _load(self) -> PerformabilitySpec:
+        from model.errors import ConfigError
+        from model.experiment.load import load  # load imports this module: import at use
+
+        try:
+            exp = load(self.model)
+        except ConfigError as err:
+            text = "; ".join(line.strip() for line in str(err).splitlines())
+            _raise([Problem(("model",), self.model, f"cannot load the performance model: "
+                            f"{text}")], "PerformabilitySpec")
+        config = exp.config
+        problem = _performance_problem(config)
+        if problem:
+            _raise([Problem(("model",), self.model, problem)], "PerformabilitySpec")
+        self._config, self._digest = config, exp.config_hash
+        return self
+
+    @property
+    def digest(self) -> str:
+        """The performance model's config hash (the per-state cache is keyed by it)."""
+        return self._digest
+
+    def names(self) -> set[str]:
+        """Components and domains of the performance model (what units may be named)."""
+        return set(self._config.components) | set(self._config.domains)
+
+    def degraded(self, down) -> Any:
+        """The performance model's config with the units ``down`` forced down, no fault
+        injected, run for ``duration``; it keeps its own ``error_delay`` and
+        ``server_timeout`` if it has an injection table."""
+        base = self._config
+        faults: dict[str, Any] = {"mode": "injection", "down": sorted(down)}
+        if base.faults is not None:
+            faults |= {"error_delay": base.faults.error_delay,
+                       "server_timeout": base.faults.server_timeout}
+        exp = base.experiment.model_copy(
+            update={"duration": self.duration} if self.duration else {})
+        return base.model_copy(update={"faults": InjectionSpec.model_validate(faults),
+                                       "experiment": exp})
+
+
+def _performance_problem(config: Any) -> str:
+    if config.system is None:
+        return "the performance model needs the OS model (a [system] table): units fail domains"
+    if config.faults is not None and config.faults.mode != "injection":
+        return "the performance model must not itself be a dependability model"
+    if config.sweep:
+        return "the performance model must not have a [sweep] (one model per state)"
+    return ""
+
+
 class FaultsSpec(Strict):
     """``[faults]``: fault, propagation and repair model."""
 
     mode: Literal["dependability"]
     repair_crews: Annotated[int, BeforeValidator(_no_bool), Field(ge=0)] = 0
     units: dict[Name, UnitSpec] = Field(min_length=1)
-    edges: dict[str, Probability] = {}
+    edges: dict[str, Edge] = {}
     domains: dict[Name, list[str]] = {}
     system: FaultSystemSpec = FaultSystemSpec()
+    performability: PerformabilitySpec | None = None
+
+    @model_validator(mode="after")
+    def _performability_units(self) -> FaultsSpec:
+        """Two time scales: each unit is one component or domain of the performance model."""
+        if self.performability is None:
+            return self
+        names, problems = self.performability.names(), []
+        for name, unit in self.units.items():
+            if name not in names:
+                problems.append(Problem(("units", name), name, "with [faults.performability] a "
+                                "unit must name a component or domain of the performance "
+                                f"model; known: {', '.join(sorted(names))}"))
+            elif unit.count != 1:
+                problems.append(Problem(("units", name, "count"), unit.count, "must be 1 with "
+                                "[faults.performability] (the performance model has one "
+                                f"{name!r})"))
+        _raise(problems, "FaultsSpec")
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> FaultsSpec:
-        problems = self._edge_problems() + self._domain_problems() + self._require_problems()
+        problems = (self._edge_problems() + self._domain_problems() + self._require_problems()
+                    + self._needs_problems())
         if not any(u.ttf is not None for u in self.units.values()):
             problems.append(Problem(("units",), sorted(self.units), "no unit has a 'ttf': nothing would "
                              "ever fail; give at least one unit a time-to-fault distribution"))
@@ -139,6 +261,24 @@ class FaultsSpec(Strict):
     def edge_ends(self) -> dict[str, tuple[str, str]]:
         """Edge key -> (from unit, to unit)."""
         return {key: _ends(key) for key in self.edges}
+
+    def probability(self, key: str) -> float:
+        """The probability of edge ``key`` (written as a number or as ``{p = …}``)."""
+        edge = self.edges[key]
+        return edge.p if isinstance(edge, EdgeSpec) else edge
+
+    def pairs(self, key: str) -> list[tuple[int, int]]:
+        """(left instance, right instance) index pairs edge ``key`` links, by left instance."""
+        left, right = _ends(key)
+        n_left, n_right = self.units[left].count, self.units[right].count
+        edge = self.edges[key]
+        fanout = edge.fanout if isinstance(edge, EdgeSpec) else None
+        if fanout is None:
+            return [(i, j) for i in range(n_left) for j in range(n_right)
+                    if (left, i) != (right, j)]
+        return [(i, j) for i in range(n_left)
+                for j in ((i + d) % n_right for d in range(1, fanout + 1))
+                if (left, i) != (right, j)]
 
     def members(self, domain: str) -> list[tuple[str, int]]:
         """(unit, instance) pairs of a domain, in the order written."""
@@ -167,6 +307,11 @@ class FaultsSpec(Strict):
                 if end not in self.units:
                     problems.append(Problem(("edges", key), p, f"unknown unit {end!r}; known: "
                                      f"{_known(self.units)}"))
+            fanout = p.fanout if isinstance(p, EdgeSpec) else None
+            right = self.units.get(ends[1])
+            if fanout is not None and right is not None and fanout > right.count:
+                problems.append(Problem(("edges", key, "fanout"), fanout, f"must be between 1 "
+                                 f"and the count of {ends[1]!r} ({right.count})"))
         return problems
 
     def _domain_problems(self) -> list[Problem]:
@@ -211,6 +356,20 @@ class FaultsSpec(Strict):
         return problems
 
 
+    def _needs_problems(self) -> list[Problem]:
+        problems = []
+        for name, unit in self.units.items():
+            for other, k in unit.needs.items():
+                where = ("units", name, "needs", other)
+                if other not in self.units:
+                    problems.append(Problem(where, k, f"unknown unit {other!r}; known: "
+                                     f"{_known(self.units)}"))
+                elif not 1 <= k <= self.units[other].count:
+                    problems.append(Problem(where, k, f"must be between 1 and the count of "
+                                     f"{other!r} ({self.units[other].count})"))
+        return problems
+
+
 def _ends(key: str) -> tuple[str, str] | None:
     ends = [e.strip() for e in key.split("->")]
     if len(ends) != 2 or not all(ends):
@@ -241,6 +400,8 @@ def _raise(problems: list[Problem], title: str) -> None:
 
 def _plain(value: Any) -> Any:
     """A value as shown in a message: never a mapping (which would hide it)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(exclude_none=True)
     if isinstance(value, dict):
         return str(value)
     if isinstance(value, float) and math.isnan(value):
@@ -249,9 +410,9 @@ def _plain(value: Any) -> Any:
 
 
 class InjectionSpec(Strict):
-    """``[faults] mode = "injection"``: one fault per replication in the performance model.
+    """``[faults] mode = "injection"``: faults injected into the performance model.
 
-    The fault hits component ``target`` (or one drawn by ``weights``; default
+    A fault hits component ``target`` (or one drawn by ``weights``; default
     1 each) ``at`` after the warm-up and fails the component's whole domain
     (in a monolithic kernel: the kernel, so the node). It spreads along
     ``edges`` (``"a->b" = p``: component ``b``'s domain fails with
@@ -259,19 +420,35 @@ class InjectionSpec(Strict):
     kernel after ``reboot`` (``restarts`` overrides per domain; entries for
     domains an architecture does not have are ignored, so one file can sweep
     architectures).
+
+    ``kind = "corruption"``: caught at once with probability ``detect`` (the
+    checker stops the origin's domain, nothing spreads), else the corrupt
+    state fails the origin's domain and spreads along ``edges`` ``latency``
+    later. ``locks = "poison"``: a lock held inside a failed domain fails its
+    waiters and later acquirers until that domain restarts (``"release"``:
+    it is freed). ``ttf``: faults recur (the next one a ``ttf`` draw after
+    every recovery) instead of one per replication. ``down``: components (or
+    domains) forced down for the whole run, no fault injected (the degraded
+    states of the two-scale mode). :mod:`model.system.inject` gives the full
+    semantics.
     """
 
     mode: Literal["injection"]
     target: Name | None = None
     weights: dict[Name, Annotated[float, Field(gt=0)]] = {}
     at: DistSpec = 0.0
-    kind: Literal["crash", "hang"] = "crash"
+    ttf: DistSpec = None  # None: one fault per replication, at ``at``
+    kind: Literal["crash", "hang", "corruption"] = "crash"
+    detect: Probability | None = None  # corruption only; None: 0
+    latency: DistSpec = None  # corruption only; None: 0
+    locks: Literal["release", "poison"] = "release"
     restart: DistSpec = "1ms"
     reboot: DistSpec = "1s"
     restarts: dict[Name, DistSpec] = {}
     edges: dict[str, Probability] = {}
     error_delay: DistSpec = "1us"
     server_timeout: DistSpec = None
+    down: list[Name] | None = None  # None: faults as above; a list: forced down, no fault
 
     @model_validator(mode="after")
     def _shape(self) -> InjectionSpec:
@@ -283,8 +460,33 @@ class InjectionSpec(Strict):
             if _ends(key) is None:
                 problems.append(Problem(("edges", key), p, "an edge key must read 'from->to' "
                                 "(two component names)"))
-        _raise(problems, "InjectionSpec")
+        _raise(problems + self._kind_problems() + self._timing_problems(), "InjectionSpec")
         return self
+
+    def _kind_problems(self) -> list[Problem]:
+        problems = []
+        for key in ("detect", "latency"):
+            value = getattr(self, key)
+            if value is not None and self.kind != "corruption":
+                problems.append(Problem((key,), value, f"only kind = \"corruption\" has a "
+                                f"'{key}' (this fault's kind is {self.kind!r})"))
+        return problems
+
+    def _timing_problems(self) -> list[Problem]:
+        problems = []
+        given = self.model_fields_set
+        if self.ttf is not None and not from_config(self.ttf).mean > 0:
+            problems.append(Problem(("ttf",), self.ttf, "must have a mean > 0 (for one fault "
+                            "per replication, leave 'ttf' out and give 'at')"))
+        if self.ttf is not None and "at" in given:
+            problems.append(Problem(("at",), self.at, "give either 'at' (one fault per "
+                            "replication) or 'ttf' (recurring faults), not both"))
+        if self.down is not None:
+            for key in ("target", "weights", "at", "ttf", "edges"):
+                if key in given:
+                    problems.append(Problem((key,), getattr(self, key), "a run with 'down' "
+                                    "(forced down, no fault) takes no fault: leave it out"))
+        return problems
 
     def edge_ends(self) -> dict[str, tuple[str, str]]:
         return {key: _ends(key) for key in self.edges}

@@ -19,9 +19,10 @@ from model.experiment.sweep import expand
 from model.system import arch
 
 #: keys that may change between runs of one results folder without making it
-#: a different experiment (more replications extend it; see Store)
+#: a different experiment (more replications, or a precision target, extend it;
+#: see Store and the runner)
 UNHASHED = (("experiment", "replications"), ("experiment", "description"),
-            ("experiment", "task_timeout"))
+            ("experiment", "task_timeout"), ("experiment", "precision"))
 
 
 @dataclass(frozen=True)
@@ -206,10 +207,14 @@ def set_dotted(table: dict, key: str, value: Any) -> None:
 
 
 def resolve_files(raw: Any, base: Path) -> None:
-    """Make ``file = "..."`` entries of distributions absolute (relative to the experiment)."""
+    """Make ``file = "..."`` entries of distributions, and ``performability.model``,
+    absolute (relative to the experiment, else the working folder)."""
     if isinstance(raw, dict):
         if raw.get("dist") in ("empirical", "fit") and isinstance(raw.get("file"), str):
             raw["file"] = _find(raw["file"], base)
+        perf = raw.get("performability")
+        if isinstance(perf, dict) and isinstance(perf.get("model"), str):
+            perf["model"] = _find(perf["model"], base)
         for value in raw.values():
             resolve_files(value, base)
     elif isinstance(raw, list):

@@ -29,13 +29,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
 from model.engine.streams import stable_key, task_seed
 from model.errors import KernsimError
 from model.experiment.load import DesignPoint, Experiment
+from model.experiment.sequential import Plan, Tally, spans_hold
 from model.system.build import offered_load, simulate
 
 if TYPE_CHECKING:
@@ -126,11 +127,15 @@ def run_batch(tasks: list[Task], timeout_s: float | None = None) -> list[dict]:
     return [run_timed(t, timeout_s) for t in tasks]
 
 
-def iter_tasks(exp: Experiment, skip: set | frozenset = frozenset()) -> Iterator[Task]:
-    """Every task of ``exp`` not in ``skip`` (pairs (design point, replication)), lazily."""
+def iter_tasks(exp: Experiment, skip: set | frozenset = frozenset(),
+               spans: dict[int, tuple[int, int]] | None = None) -> Iterator[Task]:
+    """Every task of ``exp`` not in ``skip`` (pairs (design point, replication)), lazily:
+    replications ``0 … replications-1`` of each point, or ``[lo, hi)`` of the points in
+    ``spans`` (by design point index)."""
     seed, crn = exp.config.experiment.seed, exp.config.experiment.common_random_numbers
     for point in exp.points:
-        for rep in range(exp.replications):
+        lo, hi = (0, exp.replications) if spans is None else spans.get(point.index, (0, 0))
+        for rep in range(lo, hi):
             if (point.index, rep) not in skip:
                 yield Task(point, rep, seed, crn)
 
@@ -180,6 +185,10 @@ class RunResult:
     skipped: int
     failures: list[dict] = field(default_factory=list)
     interrupted: bool = False
+    #: with a precision target: replications per design point, and the points that
+    #: reached max_replications without meeting it (see ``Plan.unmet``)
+    replications: dict[int, int] | None = None
+    unmet: list[dict] = field(default_factory=list)
 
 
 class Stop:
@@ -223,8 +232,11 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
         scheduler: str | None = None) -> RunResult:
     """Run every unfinished task of ``exp`` into its results folder.
 
-    ``scheduler`` (``tcp://host:port``) runs on that Dask cluster (implies
-    ``executor="dask"``). Ctrl-C returns a result with ``interrupted`` set.
+    With ``experiment.precision``, in rounds: the pilot replications, then more at
+    the design points that miss the target (:mod:`model.experiment.sequential`);
+    a rerun replays the rounds from the rows on disk. ``scheduler``
+    (``tcp://host:port``) runs on that Dask cluster (implies ``executor="dask"``).
+    Ctrl-C returns a result with ``interrupted`` set.
     """
     from model.experiment.store import Store, now  # pandas and pyarrow: only when running
 
@@ -232,44 +244,105 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
     preflight(exp, executor, workers, allow_unstable)
     store = Store(out or Path("results") / exp.name)
     manifest = store.open(exp, overwrite=overwrite)
-    done = store.done() & set(_keys(exp))
-    result = RunResult(store.out, len(exp.points) * exp.replications, 0, len(done))
-    started, stop = now(), Stop()
-    flush = Flusher(store, manifest)
+    rounds = Rounds(exp, store, manifest, progress)
+    log = {"started": now(), "executor": executor, "workers": workers, "scheduler": scheduler}
+    stop = Stop()
     with stop.installed():  # also while compacting: a Ctrl-C then waits for the end
         try:
-            for row in _execute(exp, done, executor, workers, scheduler, stop, manifest):
-                _record(store, manifest, row, result)
-                flush.maybe()
-                if progress:
-                    progress(_accounted(result), result.total)
+            with Engine(exp, executor, workers, scheduler, stop, manifest) as engine:
+                rounds.run(engine, stop)
         except KeyboardInterrupt:
             stop.requested = True
-        result.interrupted = stop.requested and _accounted(result) < result.total
-        manifest["runs"].append({"started": started, "ended": now(), "executor": executor,
-                                 "workers": workers, "scheduler": scheduler,
-                                 "tasks_run": result.ran})
-        _finish(store, manifest, exp, result)
+        except KernsimError:  # e.g. an unknown precision metric: the pilot is kept
+            _log_run(manifest, log, rounds.result)
+            manifest["status"] = "interrupted"
+            store.write_manifest(manifest)
+            raise
+        result = rounds.result
+        result.interrupted = stop.requested and (
+            _accounted(result) < result.total or not rounds.plan.settled)
+        _log_run(manifest, log, result)
+        _finish(store, manifest, exp, rounds)
     return result
+
+
+def _log_run(manifest: dict, log: dict, result: RunResult) -> None:
+    from model.experiment.store import now
+
+    manifest["runs"].append({"started": log["started"], "ended": now(),
+                             **{k: v for k, v in log.items() if k != "started"},
+                             "tasks_run": result.ran})
 
 
 def _accounted(result: RunResult) -> int:
     return result.ran + result.skipped + len(result.failures)
 
 
-def _keys(exp: Experiment) -> Iterator[tuple[int, int]]:
-    return ((p.index, r) for p in exp.points for r in range(exp.replications))
+class Rounds:
+    """The rounds of one run: the planned tasks that are not on disk; with a
+    precision target, then a check of every unsettled point and the tasks it adds."""
+
+    def __init__(self, exp: Experiment, store: Store, manifest: dict,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.exp, self.store, self.manifest, self.progress = exp, store, manifest, progress
+        self.plan, self.done = Plan(exp), store.done()
+        self.tally = Tally(exp, store, self.done) if self.plan.sequential else None
+        self.result = RunResult(store.out, 0, 0, 0)
+        self.flush = Flusher(store, manifest)
+
+    def run(self, engine: Engine, stop: Stop) -> None:
+        self.note()
+        self.round(engine)
+        while not (stop.requested or self.plan.settled):
+            self.plan.check(self.tally)
+            self.note()
+            self.round(engine)
+
+    def round(self, engine: Engine) -> None:
+        spans = self.plan.advance()
+        skipped = sum(1 for _ in spans_hold(spans, self.done))
+        left = sum(hi - lo for lo, hi in spans.values()) - skipped
+        self.result.total += left + skipped
+        self.result.skipped += skipped
+        for row in engine.rows(iter_tasks(self.exp, self.done, spans), left):
+            self.record(row)
+
+    def record(self, row: dict) -> None:
+        _record(self.store, self.manifest, row, self.result)
+        if self.tally is not None and "_error" not in row:
+            self.tally.add(row)
+        self.flush.maybe()
+        if self.progress:
+            self.progress(_accounted(self.result), self.result.total)
+
+    def note(self) -> None:
+        """Record the counts so far (and, once settled, the points that missed)."""
+        if not self.plan.sequential:
+            return
+        self.result.replications = self.plan.counts()
+        self.result.unmet = [_finite(u) for u in self.plan.unmet()]
+        self.manifest["replications_by_point"] = {
+            str(k): v for k, v in self.result.replications.items()}
+        self.manifest["precision_unmet"] = self.result.unmet
 
 
-def _finish(store: Store, manifest: dict, exp: Experiment, result: RunResult) -> None:
+def _finite(entry: dict) -> dict:
+    """NaN and infinities as None (valid JSON)."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in entry.items()}
+
+
+def _finish(store: Store, manifest: dict, exp: Experiment, rounds: Rounds) -> None:
     from model.experiment.store import now
 
+    result = rounds.result
+    rounds.note()
     manifest["failures"] = result.failures
     if result.interrupted:
         manifest["status"] = "interrupted"
         store.write_manifest(manifest)
         return
-    table = store.compact(exp.replications)
+    table = store.compact(result.replications or exp.replications)
     if "_wall_s" in table:  # tasks of a run killed before its manifest was written
         for dp, rep, wall in zip(table["design_point"], table["replication"], table["_wall_s"]):
             manifest["tasks"].setdefault(f"{dp}/{rep}", round(float(wall), 6))
@@ -308,22 +381,40 @@ def _record(store: Store, manifest: dict, row: dict, result: RunResult) -> None:
     result.ran += 1
 
 
-def _execute(exp: Experiment, done: set, executor: str, workers: int | None,
-             scheduler: str | None, stop: Stop, manifest: dict) -> Iterator[dict]:
-    tasks = iter_tasks(exp, done)
-    left = len(exp.points) * exp.replications - len(done)
-    timeout_s = _timeout_s(exp)
-    if executor == "serial" or not left:
-        yield from _serial(tasks, stop, timeout_s)
-        return
-    from model.experiment.executors import open_pool
+class Engine:
+    """Runs rounds of tasks: in this process, or on one pool, opened for the first
+    round that has tasks to run and closed when the run ends."""
 
-    pool = open_pool(executor, workers, scheduler)
-    dispatcher = Dispatcher(pool, tasks, left, timeout_s, _mean_wall(manifest))
-    try:
-        yield from dispatcher.rows(stop)
-    finally:
-        pool.close(abandon=stop.requested or bool(dispatcher.flight))
+    def __init__(self, exp: Experiment, executor: str, workers: int | None,
+                 scheduler: str | None, stop: Stop, manifest: dict) -> None:
+        self.executor, self.workers, self.scheduler = executor, workers, scheduler
+        self.stop, self.manifest = stop, manifest
+        self.timeout_s = _timeout_s(exp)
+        self.pool: Any = None
+        self.dispatcher: Dispatcher | None = None
+
+    def rows(self, tasks: Iterator[Task], left: int) -> Iterator[dict]:
+        if self.executor == "serial" or not left:
+            yield from _serial(tasks, self.stop, self.timeout_s)
+            return
+        self.dispatcher = Dispatcher(self._pool(), tasks, left, self.timeout_s,
+                                     _mean_wall(self.manifest))
+        yield from self.dispatcher.rows(self.stop)
+
+    def _pool(self) -> Any:
+        if self.pool is None:
+            from model.experiment.executors import open_pool
+
+            self.pool = open_pool(self.executor, self.workers, self.scheduler)
+        return self.pool
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            in_flight = self.dispatcher is not None and bool(self.dispatcher.flight)
+            self.pool.close(abandon=self.stop.requested or in_flight)
 
 
 def _timeout_s(exp: Experiment) -> float | None:

@@ -6,8 +6,12 @@ Layout of ``results/<name>/``::
                        and the sha256 of every file below ("hashes", by relative path)
     parts/             one parquet file per finished task (written to a temp name, renamed)
     samples/           per-task sample rows (e.g. one per injected fault), if the model gives any
-    results.parquet    all parts, sorted by (design_point, replication)
-    samples.parquet    all sample rows, with ``sample`` (table name), design_point, replication
+    results.parquet    the parts of the current replications, by (design_point, replication)
+    samples.parquet    their sample rows, with ``sample`` (table name), design_point, replication
+
+The current replications of a design point are ``0 … replications-1``; with a
+precision target, ``0 … n-1`` with n per point (the manifest's
+``replications_by_point``). Parts beyond are kept but not compacted.
 
 A task is done exactly when its part file exists, so an interrupted run loses
 nothing finished and the same command resumes. ``model.experiment.verify``
@@ -127,19 +131,32 @@ def readable(path: Path) -> bool:
     return True
 
 
-def results_frame(tables: list[pa.Table], replications: int) -> pd.DataFrame:
+#: replications in the results: one count for every design point, or a count per
+#: design point index (sequential replications; points not listed have none)
+Counts = int | dict[int, int]
+
+
+def results_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
     """The compaction: all rows of the current replications, by (design point, replication)."""
     df = concat(tables)
     if len(df):
-        df = df[df["replication"] < replications]
+        df = df[current(df, replications)]
         df = df.sort_values(["design_point", "replication"], kind="stable")
         df = df.reset_index(drop=True)
     return df
 
 
-def samples_frame(tables: list[pa.Table], replications: int) -> pd.DataFrame:
+def samples_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
     df = concat(tables)
-    return df[df["replication"] < replications].reset_index(drop=True)
+    return df[current(df, replications)].reset_index(drop=True)
+
+
+def current(df: pd.DataFrame, replications: Counts) -> pd.Series:
+    """Which rows belong to the current replications of their design point."""
+    if isinstance(replications, int):
+        return df["replication"] < replications
+    limit = df["design_point"].map(replications).fillna(0)
+    return df["replication"] < limit
 
 
 def concat(tables: list[pa.Table]) -> pd.DataFrame:
@@ -255,7 +272,7 @@ class Store:
         text = json.dumps(manifest, indent=2, sort_keys=False, default=str)
         atomic_write(self.manifest_path, text.encode())
 
-    def compact(self, replications: int) -> pd.DataFrame:
+    def compact(self, replications: Counts) -> pd.DataFrame:
         """Merge parts of the current replications into results.parquet (and samples
         into samples.parquet); return the results frame, with ``_wall_s``."""
         df = results_frame(read_parts(self.part_paths()), replications)
@@ -269,6 +286,11 @@ class Store:
 
     def part_paths(self) -> list[Path]:
         return sorted(self.parts.glob("dp*-r*.parquet"))
+
+    def read_rows(self, keys: list[tuple[int, int]]) -> list[dict]:
+        """The rows of finished tasks (design point, replication), as dicts."""
+        tables = read_parts([self.parts / PART.format(dp, rep) for dp, rep in keys])
+        return [row for table in tables for row in table.to_pylist()]
 
     def sample_paths(self) -> list[Path]:
         """Sample parts of finished tasks (a task killed between the two writes has

@@ -6,14 +6,18 @@
 - compaction: results.parquet (and samples.parquet) equal what compacting the
   parts gives now.
 
-Parts of replications beyond ``replications`` (left by a run that had more)
-are not in the results and only noted.
+The replications of a design point are ``0 … replications-1``, or, for a run
+with a precision target, ``0 … n-1`` with ``n`` from the manifest's
+``replications_by_point``; there every point must also meet the target at
+``n`` or be listed in ``precision_unmet``. Parts of replications beyond
+(left by a run that had more) are not in the results and only noted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +57,9 @@ def verify(folder: str | Path) -> Verdict:
     if not manifest:
         verdict.problems.append(f"{store.out}: no manifest.json (not a results folder?)")
         return verdict
-    reps = manifest.get("replications", 0)
     points = {p["design_point"] for p in manifest.get("design_points", [])}
-    verdict.tasks = len(points) * reps
+    reps = counts(manifest, points)
+    verdict.tasks = sum(reps.values())
     hashes = dict(manifest.get("hashes", {}))
     parts = _read(store.parts, "parts", hashes, verdict)
     samples = _read(store.samples, "samples", hashes, verdict)
@@ -64,9 +68,18 @@ def verify(folder: str | Path) -> Verdict:
         if rel.startswith(("parts/", "samples/")):
             verdict.problems.append(f"{rel}: recorded in the manifest, but the file is missing")
     _compaction(store, parts, samples, reps, manifest, verdict)
+    _precision(store, manifest, verdict)
     if manifest.get("status") != "complete":
         verdict.problems.append(f"manifest status is {manifest.get('status')!r}, not 'complete'")
     return verdict
+
+
+def counts(manifest: dict, points: set) -> dict[int, int]:
+    """Replications in the results, by design point."""
+    by_point = manifest.get("replications_by_point")
+    if by_point is None:
+        return dict.fromkeys(points, manifest.get("replications", 0))
+    return {dp: int(by_point.get(str(dp), 0)) for dp in points}
 
 
 def _read(folder: Path, prefix: str, hashes: dict, verdict: Verdict) -> list[Part]:
@@ -102,7 +115,7 @@ def _table(rel: str, data: bytes, verdict: Verdict) -> pa.Table | None:
         return None
 
 
-def _completeness(parts: list[Part], points: set, reps: int, manifest: dict,
+def _completeness(parts: list[Part], points: set, reps: dict[int, int], manifest: dict,
                   verdict: Verdict) -> None:
     present = set()
     for part in parts:
@@ -110,12 +123,12 @@ def _completeness(parts: list[Part], points: set, reps: int, manifest: dict,
         dp, rep = part.key
         if dp not in points:
             verdict.problems.append(f"{part.rel}: extra: design point {dp} is not in the manifest")
-        elif rep >= reps:
-            verdict.notes.append(f"{part.rel}: replication {rep} ≥ replications = {reps}: "
+        elif rep >= reps[dp]:
+            verdict.notes.append(f"{part.rel}: replication {rep} ≥ replications = {reps[dp]}: "
                                  "kept, not in the results")
         else:
             present.add(part.key)
-    missing = {(dp, r) for dp in points for r in range(reps)} - present
+    missing = {(dp, r) for dp in points for r in range(reps[dp])} - present
     failed = {(f["design_point"], f["replication"]): f for f in manifest.get("failures", [])}
     for dp, reps_missing in _by_point(missing).items():
         verdict.problems.append(f"missing: design point {dp}, replication(s) "
@@ -158,7 +171,7 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
-def _compaction(store: Store, parts: list[Part], samples: list[Part], reps: int,
+def _compaction(store: Store, parts: list[Part], samples: list[Part], reps: dict[int, int],
                 manifest: dict, verdict: Verdict) -> None:
     tables = [p.table for p in parts if p.table is not None]
     df = results_frame(combine(tables), reps).drop(columns=["_wall_s"], errors="ignore")
@@ -188,3 +201,26 @@ def _same(path: Path, expected: bytes, manifest: dict, verdict: Verdict) -> None
     else:
         verdict.problems.append(f"{path.name}: differs from the compaction of the parts "
                                 f"({have.num_rows} rows vs {want.num_rows})")
+
+
+def _precision(store: Store, manifest: dict, verdict: Verdict) -> None:
+    """Every design point meets the precision target at its count, or is listed as unmet."""
+    spec = (manifest.get("config", {}).get("experiment") or {}).get("precision")
+    path = store.out / "results.parquet"
+    if not spec or "replications_by_point" not in manifest or not path.exists():
+        return
+    if "experiment.precision" in json.dumps(manifest["config"].get("sweep")):
+        return  # swept targets: each point has its own, not the base config's
+    from model.experiment.sequential import check
+
+    df = pq.read_table(path).to_pandas()
+    unmet = {(u["design_point"], u["metric"]) for u in manifest.get("precision_unmet", [])}
+    for dp, group in df.groupby("design_point", sort=True):
+        for metric in spec["metric"]:
+            if metric not in group or (dp, metric) in unmet:
+                continue
+            c = check(list(group[metric]), spec["relative_half_width"], spec["level"])
+            if not c["met"]:
+                verdict.problems.append(
+                    f"design point {dp}: {metric} half-width {c['half_width']:.4g} > target "
+                    f"{c['target']:.4g} at {len(group)} replications, yet not in precision_unmet")

@@ -17,6 +17,7 @@ from model.errors import KernsimError
 from model.system.client import Policy, Requests
 from model.system.inject import Injector
 from model.system.kernel import Kernel
+from model.system.migrate import Migration
 from model.system.network import Network
 from model.system.sim import Sim
 from model.system.station import Station
@@ -34,18 +35,21 @@ class Model:
         self.net = Kernel(self.sim, config) if config.system else _network(self.sim, config)
         injection = config.faults is not None and config.faults.mode == "injection"
         self.injector = Injector(self.sim, self.net, config.faults, config) if injection else None
-        policy = config.workload.retry or (Policy() if injection else None)
+        migration = config.migration
+        refuses = migration is not None and not migration.queue_during  # refused requests fail
+        policy = config.workload.retry or (Policy() if injection or refuses else None)
         self.requests = Requests(self.sim, self.net, policy, lambda c: None) if policy else None
         picker = ClassPicker(self.sim, [c.share for c in config.classes().values()])
         self.source = _source(self.sim, self.net, picker, config.workload, self.requests)
         self.trigger = Trigger(self.sim, config.trigger, self) if config.trigger else None
         if self.trigger:
             self.requests.on_success = self.trigger.succeeded
+        self.migration = Migration(self.sim, self.net, migration) if migration else None
 
     def run(self) -> dict[str, float]:
         self.sim.start()
         self.source.start()
-        for part in (self.injector, self.trigger):
+        for part in (self.injector, self.trigger, self.migration):
             if part:
                 part.start()
         self.sim.run(until=self.end)
@@ -54,7 +58,7 @@ class Model:
     def metrics(self) -> dict[str, float]:
         window = self.end - self.sim.warmup
         out = self.net.metrics(self.sim.now, window)
-        if not self.net.conserved():
+        if not (self.migration or self.net).conserved():
             raise KernsimError(f"conservation violated: {out}")
         if self.requests:
             out.update(self.requests.metrics(window))
@@ -62,14 +66,22 @@ class Model:
             out.update(self.trigger.metrics(self.end))
         if self.injector:
             out.update(self.injector.metrics(self.end))
-            if self.injector.row:
-                out["_samples"] = {"faults": [self.injector.row]}
+            rows = self.injector.rows()
+            if rows:
+                out["_samples"] = {"faults": rows}
+        if self.migration:
+            out.update(self.migration.metrics())
+            out.setdefault("_samples", {})["migrations"] = [self.migration.row()]
         return out
 
 
 def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, float]:
     """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
     faults = getattr(config, "faults", None)
+    if getattr(config.experiment, "engine", "simpy") == "fast":
+        from model.system import fast  # the blast-radius question only, vectorised
+
+        return fast.simulate(config, seed)
     if faults is not None and faults.mode == "dependability":
         from model.system import faults as dependability  # the long time scale: no requests
 

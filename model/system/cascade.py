@@ -55,17 +55,22 @@ def instance_graph(spec: Any) -> tuple[list[tuple[str, int]], list[tuple[int, in
 
     Instances are (unit, index) in the order units are written; a unit edge
     links every instance of its left unit to every other instance of its right
-    unit; a domain adds probability-1 edges between each ordered pair of members.
+    unit, or with ``fanout`` to the next ones on a ring (``FaultsSpec.pairs``);
+    a domain adds probability-1 edges between each ordered pair of members.
+    The quorum rule (a unit's ``needs``) is no edge: a spec that uses it raises
+    ``ValueError`` (only :mod:`model.system.faults` runs it).
     """
+    quorum = [name for name, u in spec.units.items() if u.needs]
+    if quorum:
+        raise ValueError(f"faults.units.{quorum[0]}.needs: the quorum rule is not an edge; "
+                         "model.system.cascade cannot run it (the SimPy model does)")
     names = [(unit, i) for unit, u in spec.units.items() for i in range(u.count)]
     index = {name: k for k, name in enumerate(names)}
     edges, probs = [], []
     for key, (left, right) in spec.edge_ends().items():
-        for i in range(spec.units[left].count):
-            for j in range(spec.units[right].count):
-                if (left, i) != (right, j):
-                    edges.append((index[left, i], index[right, j]))
-                    probs.append(spec.edges[key])
+        for i, j in spec.pairs(key):
+            edges.append((index[left, i], index[right, j]))
+            probs.append(spec.probability(key))
     for domain in spec.domains:
         members = [index[m] for m in spec.members(domain)]
         edges += [(a, b) for a in members for b in members if a != b]
@@ -104,23 +109,36 @@ def _csr(edges: np.ndarray, p: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
 
 def _spread(start: np.ndarray, csr: tuple, n: int, rng: np.random.Generator) -> np.ndarray:
     """Run one chunk of cascades to the end; return each one's size."""
+    failed = np.zeros(start.size * n, dtype=bool)
+    key = np.arange(start.size) * n + start
+    failed[key] = True
+    reach(failed, key, n, csr, rng)
+    return failed.reshape(start.size, n).sum(axis=1)
+
+
+def reach(failed: np.ndarray, key: np.ndarray, m: int, csr: tuple,
+          rng: np.random.Generator) -> None:
+    """Mark in ``failed`` (flat, ``trial × m + domain``) all that the frontier ``key``
+    reaches over live edges.
+
+    Every newly failed vertex tries each out-edge once (one uniform draw per
+    tried edge); a vertex reached twice in one wave goes on once.
+    """
     ptr, target, prob = csr
-    trials = start.size
-    failed = np.zeros((trials, n), dtype=bool)
-    trial, vertex = np.arange(trials), start
-    failed[trial, vertex] = True
-    size = np.ones(trials, dtype=np.int64)
-    while trial.size:
-        degree = ptr[vertex + 1] - ptr[vertex]
-        tried = np.repeat(trial, degree)
-        # edge ids: ptr[v] .. ptr[v+1]-1 for every frontier vertex v, concatenated
-        edge = np.arange(degree.sum()) + np.repeat(ptr[vertex] - np.cumsum(degree) + degree,
-                                                   degree)
+    stamp = np.empty(failed.size, dtype=np.int32)  # which candidate wrote a cell last
+    while key.size:
+        trial, domain = np.divmod(key, m)
+        degree = ptr[domain + 1] - ptr[domain]
+        edge = _ranges(ptr[domain], degree)
         live = rng.random(edge.size) < prob[edge]
-        tried, hit = tried[live], target[edge[live]]
-        fresh = ~failed[tried, hit]
-        key = np.unique(tried[fresh] * n + hit[fresh])  # two edges may reach one vertex
-        trial, vertex = key // n, key % n
-        failed[trial, vertex] = True
-        size += np.bincount(trial, minlength=trials)
-    return size
+        key = np.repeat(trial * m, degree)[live] + target[edge[live]]
+        key = key[~failed[key]]
+        order = np.arange(key.size, dtype=np.int32)
+        stamp[key] = order  # two edges may reach one domain: one of them goes on
+        key = key[stamp[key] == order]
+        failed[key] = True
+
+
+def _ranges(start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """``start[i] … start[i] + length[i] - 1`` for every i, concatenated."""
+    return np.arange(length.sum()) + np.repeat(start - np.cumsum(length) + length, length)

@@ -10,8 +10,9 @@ Semantics
 Units and instances
     ``[faults.units.NAME]`` is a unit type (a component, a domain, a node)
     with ``count`` identical instances, ``NAME[0]`` … ``NAME[count-1]``, each on
-    a node (``node``, or ``nodes`` one per instance; default 0). An instance
-    is *up* or *down*; all start up.
+    a node (``node``, or ``nodes`` one per instance, or ``node = "each"``:
+    instance ``i`` on node ``i``; default 0). An instance is *up* or *down*;
+    all start up.
 Spontaneous faults
     An up instance fails by itself after a ``ttf`` draw (stream
     ``faults.ttf.<unit>``); the clock starts when it comes up and restarts
@@ -25,13 +26,29 @@ Cascade (instantaneous, at the fault's time)
     2. Independent cascade: every instance newly failed in this cascade
        (domain members included) tries each of its out-edges exactly once.
        ``"L->R" = p`` links every instance of ``L`` to every instance of ``R``
-       (itself excluded); the attempt fails an *up* target with probability
-       ``p`` (stream ``faults.edge.L->R``). A target that fails also fails its
-       domain, and the newly failed instances try their own out-edges in turn.
-       Instances already down are not failed again, and do not spread.
-    The final set is the set reachable from the origin in the random graph
-    that keeps each instance edge with its probability, domains being edges
-    of probability 1 both ways (``model.system.cascade`` samples exactly this).
+       (itself excluded); ``"L->R" = {p = p, fanout = f}`` links instance ``i``
+       of ``L`` only to the ``f`` next instances of ``R`` on a ring,
+       ``(i+1 … i+f) mod count(R)`` (``i`` itself skipped when ``L`` is ``R``:
+       ``f = count`` is all-to-all). The attempt fails an *up* target with
+       probability ``p`` (stream ``faults.edge.L->R``). A target that fails
+       also fails its domain, and the newly failed instances try their own
+       out-edges in turn. Instances already down are not failed again, and do
+       not spread.
+    3. Quorum (``needs = {V = k}`` on unit ``U``): once the edges have spread
+       as far as they go, every unit ``V`` that lost an instance in this
+       cascade and has fewer than ``k`` instances up fails every up instance
+       of every unit that needs it (with their domains). These are failures
+       of this fault like any other: they try their out-edges (step 2), and
+       the rule is checked again, until nothing changes. (``U`` may be ``V``:
+       a cluster that needs a majority of its own nodes.) A repair does not
+       check the rule: an instance repaired while ``V`` is short comes up
+       (it rejoins when the quorum is back).
+    Without ``needs``, the final set is the set reachable from the origin in
+    the random graph that keeps each instance edge with its probability,
+    domains being edges of probability 1 both ways (``model.system.cascade``
+    samples exactly this). With it, it is the smallest set that holds the
+    origin and is closed under the kept edges, the domains and the quorum
+    rule: the order in which the steps run does not change it.
 Kinds (``kind``, per unit; the origin's kind is the fault's kind)
     ``crash``: fail-stop; noticed at once; spreads as above.
     ``hang``: spreads as above; but a hung instance is not noticed at once:
@@ -41,10 +58,11 @@ Kinds (``kind``, per unit; the origin's kind is the fault's kind)
     and unnoticed meanwhile.
     ``corruption``: caught at the origin with probability ``detect`` (default
     0; one draw per fault from ``faults.detect.<unit>``). Caught, it is
-    contained: the origin's domain fails (the checker stops it) but nothing
-    spreads along edges. Not caught, the corrupt state escapes and spreads
-    along edges exactly like a crash. So ``detect`` is the probability that
-    a corruption stays inside its domain.
+    contained: the origin's domain fails (the checker stops it) but its
+    members do not try their edges (a quorum the domain's failure breaks
+    still fails the units that need it). Not caught, the corrupt state
+    escapes and spreads along edges exactly like a crash. So ``detect`` is
+    the probability that a corruption stays inside its domain.
 Repair
     Every failed instance needs one ``repair`` draw (stream
     ``faults.repair.<unit>``), drawn when its repair starts. With
@@ -67,8 +85,14 @@ Metrics (over the window [warmup, warmup + duration])
 ``avail.<unit>``         time-average fraction of the unit's instances up
 ``failed_mean``          time-average number of instances down (all units)
 ``blast_radius_mean``    mean instances failed per fault (nan without faults)
+``blast_radius_nodes_mean`` mean distinct nodes among them
 ``p_outage_given_fault`` outages / faults (every outage has exactly one
                          cause: the fault whose cascade took the system down)
+``p_all_nodes_given_fault`` fraction of faults whose cascade failed an
+                         instance on every node (``all_nodes`` below)
+``performability.*``     with ``[faults.performability]``: the time-weighted
+                         goodput of the performance model over the states
+                         met (:mod:`model.system.performability`)
 
 Samples: ``"_samples": {"faults": rows}``, one row per spontaneous fault in the window
 -------------------------------------------------------------------------------------
@@ -80,6 +104,9 @@ Samples: ``"_samples": {"faults": rows}``, one row per spontaneous fault in the 
                              for crash and hang)
 ``blast_radius_components``  instances failed by this fault, origin included
 ``blast_radius_nodes``       distinct nodes among them
+``all_nodes``                they are all the nodes instances live on (a node
+                             already down does not count as hit: see
+                             ``down_before``)
 ``down_before``              instances already down when it struck (0: the
                              cascade had the whole graph to spread on)
 ``system_down``              the fault took the system from up to down
@@ -100,6 +127,7 @@ import simpy
 from model.engine.dists import from_config
 from model.engine.monitor import TimeWeighted
 from model.engine.streams import Streams
+from model.system.performability import Reward
 from model.system.sim import Sim
 
 NAN = math.nan
@@ -121,6 +149,7 @@ class Unit:
         self.detect = spec.detect or 0.0
         self.detect_rng = sim.streams.get(f"faults.detect.{name}") if self.detect else None
         self.need = need  # instances that must be up (0: not required)
+        self.needs = dict(spec.needs)  # quorum: unit -> instances that must be up
         self.up = spec.count
         self.level = TimeWeighted(0.0, float(spec.count))
 
@@ -155,11 +184,16 @@ class Fault:
         self.recovered = NAN
         self.detected = self.system_down = False
 
-    def row(self) -> dict[str, Any]:
+    def nodes(self) -> int:
+        """Distinct nodes among the failed instances."""
+        return len({i.node for i in self.failed})
+
+    def row(self, n_nodes: int) -> dict[str, Any]:
+        nodes = self.nodes()
         return {"t": self.t, "origin": self.origin.unit.name,
                 "origin_instance": self.origin.index, "kind": self.origin.unit.kind,
                 "detected": self.detected, "blast_radius_components": len(self.failed),
-                "blast_radius_nodes": len({i.node for i in self.failed}),
+                "blast_radius_nodes": nodes, "all_nodes": nodes == n_nodes,
                 "down_before": self.down_before, "system_down": self.system_down,
                 "time_to_recovery": self.recovered - self.t}
 
@@ -176,6 +210,9 @@ class Dependability:
         self.instances = {(n, i): Instance(self.units[n], i, u.node_of(i))
                           for n, u in spec.units.items() for i in range(u.count)}
         _link(self.instances, spec, streams)
+        self.of_unit = {n: [self.instances[n, i] for i in range(u.count)]
+                        for n, u in spec.units.items()}
+        self.n_nodes = len({inst.node for inst in self.instances.values()})
         self.crews = simpy.Resource(sim, spec.repair_crews) if spec.repair_crews else None
         self.short = 0  # required units with fewer than ``need`` instances up
         self.down = 0
@@ -183,6 +220,8 @@ class Dependability:
         self.failed = TimeWeighted(0.0, 0.0)
         self.faults: list[Fault] = []
         self.outages = 0
+        perf = spec.performability
+        self.reward = Reward(perf, exp.seed) if perf is not None else None  # two time scales
         sim.on_warmup(self._reset)
 
     def run(self) -> dict[str, Any]:
@@ -209,17 +248,36 @@ class Dependability:
         self._fail_domain(origin, fault)
         unit = origin.unit
         fault.detected = bool(unit.detect) and unit.detect_rng.random() < unit.detect
-        failed, i = fault.failed, 0
-        while not fault.detected and i < len(failed):
+        tried = len(fault.failed) if fault.detected else 0  # caught: the domain does not spread
+        while True:
+            tried = self._spread(fault, tried)
+            if not self._quorum(fault):
+                break
+        fault.system_down = was_up and self.short > 0
+        if self.sim.measuring:
+            self.faults.append(fault)
+        for inst in fault.failed:
+            self._noticed(inst)
+
+    def _spread(self, fault: Fault, i: int) -> int:
+        """Let ``fault.failed[i:]`` (and whatever they fail) try their edges; return the count."""
+        failed = fault.failed
+        while i < len(failed):
             for target, p, rng in failed[i].out:
                 if target.up and rng.random() < p:
                     self._fail_domain(target, fault)
             i += 1
-        fault.system_down = was_up and self.short > 0
-        if self.sim.measuring:
-            self.faults.append(fault)
-        for inst in failed:
-            self._noticed(inst)
+        return i
+
+    def _quorum(self, fault: Fault) -> bool:
+        """Fail the units whose needs this cascade broke; True if any instance failed."""
+        before, hit = len(fault.failed), {inst.unit.name for inst in fault.failed}
+        for name, unit in self.units.items():
+            if any(v in hit and self.units[v].up < k for v, k in unit.needs.items()):
+                for inst in self.of_unit[name]:
+                    if inst.up:
+                        self._fail_domain(inst, fault)
+        return len(fault.failed) > before
 
     def _fail_domain(self, inst: Instance, fault: Fault) -> None:
         for member in inst.domain:
@@ -276,6 +334,8 @@ class Dependability:
         unit.level.update(now, unit.up)
         self.down += -1 if up else 1
         self.failed.update(now, self.down)
+        if self.reward is not None:
+            self.reward.update(now, unit.name, up)
         if unit.up == unit.need - (0 if up else 1):  # crossed the unit's threshold
             self.short += -1 if up else 1
             if self.short == (0 if up else 1):  # the system changed state
@@ -286,6 +346,8 @@ class Dependability:
     def _reset(self, now: float) -> None:
         for tw in [self.system, self.failed, *(u.level for u in self.units.values())]:
             tw.reset(now)
+        if self.reward is not None:
+            self.reward.reset(now)
 
     def metrics(self) -> dict[str, Any]:
         now, span = self.sim.now, self.end - self.sim.warmup
@@ -300,11 +362,17 @@ class Dependability:
             "failed_mean": self.failed.mean(now),
             "blast_radius_mean": (sum(len(f.failed) for f in self.faults) / n_faults
                                   if n_faults else NAN),
+            "blast_radius_nodes_mean": (sum(f.nodes() for f in self.faults) / n_faults
+                                        if n_faults else NAN),
             "p_outage_given_fault": outages / n_faults if n_faults else NAN,
+            "p_all_nodes_given_fault": (sum(f.nodes() == self.n_nodes for f in self.faults)
+                                        / n_faults if n_faults else NAN),
         }
         for name, unit in self.units.items():
             out[f"avail.{name}"] = unit.level.mean(now) / unit.count
-        out["_samples"] = {"faults": [f.row() for f in self.faults]}
+        if self.reward is not None:
+            out.update(self.reward.metrics(now))
+        out["_samples"] = {"faults": [f.row(self.n_nodes) for f in self.faults]}
         return out
 
 
@@ -315,12 +383,10 @@ def _link(instances: dict[tuple[str, int], Instance], spec: Any, streams: Stream
         for inst in group:
             inst.domain = group
     for key, (left, right) in spec.edge_ends().items():
-        p = spec.edges[key]
+        p = spec.probability(key)
         rng = streams.get(f"faults.edge.{left}->{right}")
-        sources = [i for (u, _), i in instances.items() if u == left]
-        targets = [i for (u, _), i in instances.items() if u == right]
-        for src in sources:
-            src.out += [(dst, p, rng) for dst in targets if dst is not src]
+        for i, j in spec.pairs(key):
+            instances[left, i].out.append((instances[right, j], p, rng))
 
 
 def _sampler(sim: Sim, stream: str, spec: Any) -> Callable[[], float] | None:

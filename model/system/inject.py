@@ -1,4 +1,4 @@
-"""Fault injection into the OS model: one fault per replication (a campaign trial).
+"""Fault injection into the OS model: one fault per replication, or recurring faults.
 
 At ``at`` after the warm-up the fault hits its target component (named, or
 drawn by ``weights``) and fails the component's whole domain; in a
@@ -13,37 +13,110 @@ restart). While a server is down, calls into it fail the same way; while the
 kernel is down, clients wait. Each failed domain restarts after a draw from
 ``restarts[domain]``, else ``reboot`` (kernel) or ``restart`` (server).
 
-Results (metrics ``fault.*`` and one ``_samples`` row ``faults`` per trial):
-``origin``, ``kind``, ``t``, ``blast_radius_components`` (components whose
-domain failed), ``blast_radius_nodes``, ``system_down`` (no request class can
-be served), ``requests_lost`` (jobs inside failed domains), and
-``time_to_recovery`` (until every failed domain is back; nan if not by the end).
+Kinds
+    ``crash`` and ``hang`` fail at once, as above. ``corruption``: one draw
+    (stream ``faults.detect``) decides whether a checker catches it at once
+    (probability ``detect``, default 0): caught, the checker stops the
+    origin's domain (as a crash) and nothing spreads; not caught, the
+    component goes on serving from corrupt state for a ``latency`` draw
+    (stream ``faults.latency``, default 0), then the origin's domain fails
+    and the fault spreads along ``edges`` as a crash does. Requests of the
+    classes through the origin that complete in between are counted as
+    ``corrupt_results`` (wrong answers served; counted when they complete,
+    so a request that visited the origin just before the fault and completes
+    after it counts too).
+Locks (``locks``)
+    ``release`` (default): a lock held by a job of a failed domain is freed.
+    ``poison``: it is poisoned (:mod:`model.system.poison`): its waiters and
+    every later acquirer fail with an error, until the domain restarts.
+Recurring faults (``ttf``)
+    Instead of one fault at ``at``: the first fault comes a ``ttf`` draw
+    (stream ``faults.ttf``) after the warm-up, and after every recovery
+    (every domain the fault failed is back) the next one comes a fresh
+    ``ttf`` draw later (a renewal process; faults never overlap). Each
+    fault draws its target as above.
+Forced down (``down``)
+    The listed components' domains (or the listed domains) are down from time
+    0 for the whole run and no fault is injected: a degraded state of the
+    system, as the two-scale mode (:mod:`model.system.performability`) needs.
+
+Results: one ``_samples`` row ``faults`` per fault: ``t``, ``origin``,
+``kind``, ``detected`` (corruption caught at once), ``blast_radius_components``
+(components whose domain failed), ``blast_radius_nodes``, ``system_down`` (no
+request class can be served), ``requests_lost`` (jobs inside failed domains),
+``poisoned_locks``, ``poison_failures`` (jobs failed on them),
+``corrupt_results``, ``time_to_failure`` (the latency of an undetected
+corruption, else 0) and ``time_to_recovery`` (from the fault until every
+failed domain is back; nan if not by the end). Metrics: ``availability``
+(fraction of the window with every domain up), ``faults`` (faults in the
+window); with one fault, its row as ``fault.*``; with ``ttf``, totals
+``fault.requests_lost``, ``fault.poisoned_locks``, ``fault.poison_failures``,
+``fault.corrupt_results``, ``fault.system_down``, ``fault.detected`` and means
+``fault.blast_radius_mean``, ``fault.time_to_recovery_mean``.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from model.engine.dists import from_config
+from model.system.poison import Poison
 from model.system.sim import Sim
+
+NAN = math.nan
+
+
+class Fault:
+    """One injected fault: where and when it struck, what it failed, when all was back."""
+
+    def __init__(self, t: float, origin: str, kind: str, detected: bool) -> None:
+        self.t, self.origin, self.kind, self.detected = t, origin, kind, detected
+        self.failed_at = self.recovered = NAN
+        self.pending: set[str] = set()
+        self.components = self.nodes = self.lost = self.poisoned = self.corrupt = 0
+        self.poison_base = self.poison_failures = 0
+        self.system_down = False
+
+    def row(self) -> dict[str, Any]:
+        return {"t": self.t, "origin": self.origin, "kind": self.kind,
+                "detected": self.detected, "blast_radius_components": self.components,
+                "blast_radius_nodes": self.nodes, "system_down": self.system_down,
+                "requests_lost": self.lost, "poisoned_locks": self.poisoned,
+                "poison_failures": self.poison_failures, "corrupt_results": self.corrupt,
+                "time_to_failure": self.failed_at - self.t,
+                "time_to_recovery": self.recovered - self.t}
+
+    def downtime(self, lo: float, hi: float) -> float:
+        """Time within [lo, hi] with a domain of this fault down."""
+        if math.isnan(self.failed_at):
+            return 0.0
+        end = hi if math.isnan(self.recovered) else min(self.recovered, hi)
+        return max(0.0, end - max(self.failed_at, lo))
 
 
 class Injector:
-    """Schedules the trial's fault, spreads it, restarts what failed, and reports."""
+    """Schedules the faults, spreads them, restarts what failed, and reports."""
 
     def __init__(self, sim: Sim, kernel, spec: Any, config: Any) -> None:
         self.sim, self.kernel, self.spec, self.config = sim, kernel, spec, config
         kernel.injector = self
-        self.rng = sim.streams.get("faults.edges")
-        self.target = spec.target or self._pick(sim.streams.get("faults.target"))
-        self.t = sim.warmup + from_config(spec.at).sample(sim.streams.get("faults.at"))
-        self.error = from_config(spec.error_delay).sampler(sim.streams.get("faults.error"))
-        self.hang_timeout = None if spec.server_timeout is None else from_config(
-            spec.server_timeout).sampler(sim.streams.get("faults.server_timeout"))
-        self.pending: set[str] = set()
-        self.row: dict[str, Any] = {}
+        if spec.locks == "poison":
+            kernel.poison = Poison(kernel)
+        streams = sim.streams
+        self.rng = streams.get("faults.edges")
+        self.target_rng = streams.get("faults.target")
+        self.detect_rng = streams.get("faults.detect")
+        self.latency = from_config(spec.latency or 0.0).sampler(streams.get("faults.latency"))
+        self.ttf = _sampler(spec.ttf, streams.get("faults.ttf"))
+        first = self.ttf() if self.ttf else from_config(spec.at).sample(streams.get("faults.at"))
+        self.t = sim.warmup + first
+        self.error = from_config(spec.error_delay).sampler(streams.get("faults.error"))
+        self.hang_timeout = _sampler(spec.server_timeout, streams.get("faults.server_timeout"))
+        self.faults: list[Fault] = []
 
     def _pick(self, rng: np.random.Generator) -> str:
         names = list(self.config.components)
@@ -51,7 +124,13 @@ class Injector:
         return names[int(rng.choice(len(names), p=weights / weights.sum()))]
 
     def start(self) -> None:
-        self.sim.after(self.t, self._fault)
+        if self.spec.down is None:
+            self.sim.after(self.t, self._fault)
+            return
+        for name in self.spec.down:
+            domain = name if name in self.config.domains else self.config.components[name].domain
+            if domain not in self.kernel.down:
+                self.kernel.fail_domain(domain, "crash")
 
     def error_after(self, how: str) -> float | None:
         """When a lost job's caller hears of it (None: never, or at the kernel's restart)."""
@@ -61,18 +140,62 @@ class Injector:
             return self.hang_timeout()
         return None
 
+    # --- one fault ---
+
     def _fault(self, _ev) -> None:
-        failed = self._cascade(self.target)
+        origin = self.spec.target or self._pick(self.target_rng)
+        kind = self.spec.kind
+        detected = kind == "corruption" and self.detect_rng.random() < (self.spec.detect or 0.0)
+        fault = Fault(self.sim.now, origin, kind, detected)
+        self.faults.append(fault)
+        if kind != "corruption" or detected:
+            self._fail(fault, spread=not detected)
+            return
+        inner = self._count_corrupt(fault)
+        delay = self.latency()
+        if delay > 0:
+            self.sim.after(delay, self._corrupt_fails, (fault, inner))
+        else:
+            self._corrupt_fails_now(fault, inner)
+
+    def _count_corrupt(self, fault: Fault) -> Callable:
+        """Count completions of the classes through the origin until the failure."""
+        inner = self.kernel.on_complete
+        through = {i for i, cls in enumerate(self.config.classes().values())
+                   if fault.origin in cls.path}
+
+        def complete(job) -> None:
+            if job.cls in through:
+                fault.corrupt += 1
+            inner(job)
+
+        self.kernel.on_complete = complete
+        return inner
+
+    def _corrupt_fails(self, ev) -> None:
+        self._corrupt_fails_now(*ev._value)
+
+    def _corrupt_fails_now(self, fault: Fault, inner: Callable) -> None:
+        self.kernel.on_complete = inner
+        self._fail(fault, spread=True)
+
+    def _fail(self, fault: Fault, spread: bool) -> None:
+        """Fail the origin's domain (and, if ``spread``, what the cascade reaches)."""
+        failed = self._cascade(fault.origin) if spread else self._with_domain(fault.origin, [])
         domains = list(dict.fromkeys(self.config.components[c].domain for c in failed))
-        lost = sum(self.kernel.fail_domain(d, self.spec.kind) for d in domains)
-        self.pending = set(domains)
+        how = "crash" if fault.kind == "corruption" else fault.kind
+        poison = self.kernel.poison
+        before = poison.poisoned if poison else 0
+        fault.poison_base = poison.failed if poison else 0
+        fault.lost = sum(self.kernel.fail_domain(d, how) for d in domains)
+        fault.poisoned = poison.poisoned - before if poison else 0
+        fault.failed_at = self.sim.now
+        fault.pending = set(domains)
+        fault.components = len(failed)
+        fault.nodes = len({self.config.domains[d].node for d in domains})
+        fault.system_down = self._system_down(failed)
         for domain in domains:
-            self.sim.after(self._restart_time(domain), self._restore, domain)
-        self.row = {"t": self.sim.now, "origin": self.target, "kind": self.spec.kind,
-                    "blast_radius_components": len(failed),
-                    "blast_radius_nodes": len({self.config.domains[d].node for d in domains}),
-                    "system_down": self._system_down(failed), "requests_lost": lost,
-                    "time_to_recovery": float("nan")}
+            self.sim.after(self._restart_time(domain), self._restore, (fault, domain))
 
     def _cascade(self, origin: str) -> list[str]:
         """Components failed by the fault: the origin's domain, then edges tried once each."""
@@ -104,19 +227,62 @@ class Injector:
         return from_config(spec).sample(self.sim.streams.get(f"faults.restart.{domain}"))
 
     def _restore(self, ev) -> None:
-        self.kernel.restore(ev._value)
-        self.pending.discard(ev._value)
-        if not self.pending:
-            self.row["time_to_recovery"] = self.sim.now - self.t
+        fault, domain = ev._value
+        self.kernel.restore(domain)
+        fault.pending.discard(domain)
+        if fault.pending:
+            return
+        fault.recovered = self.sim.now
+        self._settle(fault)
+        if self.ttf:
+            self.sim.after(self.ttf(), self._fault)
+
+    def _settle(self, fault: Fault) -> None:
+        poison = self.kernel.poison
+        if poison and not math.isnan(fault.failed_at):
+            fault.poison_failures = poison.failed - fault.poison_base
+
+    # --- results ---
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One ``faults`` sample row per fault so far."""
+        for fault in self.faults:
+            if math.isnan(fault.recovered):
+                self._settle(fault)
+        return [f.row() for f in self.faults]
 
     def metrics(self, end: float) -> dict[str, Any]:
-        """The trial's row as ``fault.*`` metrics plus availability over the window."""
-        window = end - self.sim.warmup
-        if not self.row:
-            return {"availability": 1.0}
-        down_until = self.t + self.row["time_to_recovery"] if self.pending == set() else end
-        down = max(0.0, min(down_until, end) - max(self.t, self.sim.warmup))
-        out = {f"fault.{k}": v for k, v in self.row.items() if k not in ("origin", "kind")}
-        out["fault.system_down"] = int(self.row["system_down"])
-        out["availability"] = 1.0 - down / window if window > 0 else float("nan")
+        """``availability`` and ``faults`` over the window, and the faults' ``fault.*``."""
+        lo = self.sim.warmup
+        window = end - lo
+        if self.spec.down is not None:
+            return {"availability": 0.0 if self.spec.down else 1.0, "faults": 0}
+        if not self.faults:
+            return {"availability": 1.0, "faults": 0}
+        down = sum(f.downtime(lo, end) for f in self.faults)
+        rows = self.rows()
+        out = _one(rows[0]) if self.ttf is None else _totals(rows)
+        out["faults"] = len(rows)
+        out["availability"] = 1.0 - down / window if window > 0 else NAN
         return out
+
+
+def _one(row: dict[str, Any]) -> dict[str, Any]:
+    out = {f"fault.{k}": v for k, v in row.items() if k not in ("origin", "kind")}
+    out["fault.system_down"] = int(row["system_down"])
+    out["fault.detected"] = int(row["detected"])
+    return out
+
+
+def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {f"fault.{k}": sum(int(r[k]) for r in rows)
+           for k in ("requests_lost", "poisoned_locks", "poison_failures", "corrupt_results",
+                     "system_down", "detected")}
+    ttr = [r["time_to_recovery"] for r in rows if not math.isnan(r["time_to_recovery"])]
+    out["fault.time_to_recovery_mean"] = sum(ttr) / len(ttr) if ttr else NAN
+    out["fault.blast_radius_mean"] = sum(r["blast_radius_components"] for r in rows) / len(rows)
+    return out
+
+
+def _sampler(spec: Any, rng: np.random.Generator) -> Callable[[], float] | None:
+    return None if spec is None else from_config(spec).sampler(rng)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import NamedTuple
 
 from model.engine.monitor import TimeWeighted
 from model.system.request import Request
 from model.system.sim import Sim
+
+
+class Pause(NamedTuple):
+    """What a paused station does with an arrival, and whom it tells once idle."""
+
+    arrival: Callable[[Request], None]
+    idle: Callable[[], None]
 
 
 class Station:
@@ -31,18 +39,24 @@ class Station:
         self.wait_sum = 0.0
         self.starts = 0
         self.done: Callable[[Request], None] = lambda req: None
+        self.paused: Pause | None = None
         sim.on_warmup(self.reset)
 
     def arrive(self, req: Request) -> None:
-        now = self.sim.now
-        if self.busy < self.servers:
+        if self.paused is not None:
+            self.paused.arrival(req)
+        elif self.busy < self.servers:
             self.busy += 1
-            self.busy_level.update(now, self.busy)
+            self.busy_level.update(self.sim.now, self.busy)
             self._serve(req, 0.0)
         else:
-            req.t_queue = now
-            self.queue.append(req)
-            self.queue_level.update(now, len(self.queue))
+            self.hold(req)
+
+    def hold(self, req: Request) -> None:
+        """Queue ``req`` (it waits from now)."""
+        req.t_queue = self.sim.now
+        self.queue.append(req)
+        self.queue_level.update(self.sim.now, len(self.queue))
 
     def _serve(self, req: Request, wait: float) -> None:
         req.wait += wait
@@ -53,14 +67,35 @@ class Station:
 
     def _finish(self, ev) -> None:
         now = self.sim.now
-        if self.queue:
-            nxt = self.take()
-            self.queue_level.update(now, len(self.queue))
-            self._serve(nxt, now - nxt.t_queue)
+        if self.queue and self.paused is None:
+            self._start_next(now)
         else:
             self.busy -= 1
             self.busy_level.update(now, self.busy)
         self.done(ev._value)
+        if self.paused is not None and not self.busy:
+            self.paused.idle()
+
+    def _start_next(self, now: float) -> None:
+        nxt = self.take()
+        self.queue_level.update(now, len(self.queue))
+        self._serve(nxt, now - nxt.t_queue)
+
+    def pause(self, arrival: Callable[[Request], None], idle: Callable[[], None]) -> None:
+        """Take no new work: arrivals go to ``arrival`` (which may :meth:`hold` them),
+        requests in service finish, and ``idle()`` runs once no worker is busy."""
+        self.paused = Pause(arrival, idle)
+        if not self.busy:
+            idle()
+
+    def resume(self) -> None:
+        """Serve again: idle workers take the queue (FIFO or LIFO as before)."""
+        self.paused = None
+        now = self.sim.now
+        while self.busy < self.servers and self.queue:
+            self.busy += 1
+            self.busy_level.update(now, self.busy)
+            self._start_next(now)
 
     def holding(self) -> int:
         """Requests at this station now (in service or queued)."""

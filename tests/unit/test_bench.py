@@ -55,8 +55,20 @@ def test_quick_json_has_the_three_ratios(quick):
 
 
 @pytest.mark.slow
+def test_quick_json_compares_the_fast_engine_with_simpy_on_faults(quick):
+    """(g) SimPy dependability mode and (h) the fast engine: faults are their customers."""
+    simpy_row, fast_row = quick["rows"]["g"], quick["rows"]["h"]
+    assert simpy_row["status"] == fast_row["status"] == "ok"
+    assert simpy_row["events"] > 0 and fast_row["events"] is None  # numpy: no event loop
+    assert min(simpy_row["customers"] + fast_row["customers"]) > 0
+    for ratios in (quick, quick["cpu_time_ratios"]):
+        assert isinstance(ratios["fast_vs_simpy_blast_radius"], float)
+        assert ratios["fast_vs_simpy_blast_radius"] > 0
+
+
+@pytest.mark.slow
 def test_quick_json_has_raw_numbers_for_every_row(quick):
-    assert set(quick["rows"]) == set("abcdef")
+    assert set(quick["rows"]) == set("abcdefgh")
     for key in "abce":
         row = quick["rows"][key]
         assert row["status"] == "ok"
