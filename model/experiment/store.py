@@ -146,6 +146,23 @@ def results_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
     return df
 
 
+def _sample_table(row: dict, samples: dict[str, list[dict]]) -> pa.Table:
+    """One task's sample rows, tagged with table name, design point and replication.
+
+    A single table given as columns (``as_columns()``, e.g. the fast engine's
+    ``Rows``) is written column-wise, without a dict per row.
+    """
+    key = {"design_point": row["design_point"], "replication": row["replication"]}
+    if len(samples) == 1:
+        (table, items), = samples.items()
+        if hasattr(items, "as_columns"):
+            n = len(items)
+            tags = {"sample": [table] * n, **{k: [v] * n for k, v in key.items()}}
+            return pa.table({**tags, **items.as_columns()})
+    return pa.Table.from_pylist([{"sample": table, **key, **r}
+                                 for table, items in samples.items() for r in items])
+
+
 def samples_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
     df = concat(tables)
     return df[current(df, replications)].reset_index(drop=True)
@@ -255,10 +272,7 @@ class Store:
         out = {}
         if samples:
             self.samples.mkdir(exist_ok=True)
-            rows = [{"sample": table, "design_point": row["design_point"],
-                     "replication": row["replication"], **r}
-                    for table, items in samples.items() for r in items]
-            out[f"samples/{name}"] = put(self.samples / name, pa.Table.from_pylist(rows), False)
+            out[f"samples/{name}"] = put(self.samples / name, _sample_table(row, samples), False)
             self.unsynced.append(self.samples / name)
         out[f"parts/{name}"] = put(self.parts / name, pa.Table.from_pylist([row]), False)
         self.unsynced.append(self.parts / name)
