@@ -39,6 +39,8 @@ class Model:
         refuses = migration is not None and not migration.queue_during  # refused requests fail
         policy = config.workload.retry or (Policy() if injection or refuses else None)
         self.requests = Requests(self.sim, self.net, policy, lambda c: None) if policy else None
+        if self.injector:
+            self.injector.requests = self.requests
         picker = ClassPicker(self.sim, [c.share for c in config.classes().values()])
         self.source = _source(self.sim, self.net, picker, config.workload, self.requests)
         self.trigger = Trigger(self.sim, config.trigger, self) if config.trigger else None

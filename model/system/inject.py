@@ -45,12 +45,15 @@ Results: one ``_samples`` row ``faults`` per fault: ``t``, ``origin``,
 (components whose domain failed), ``blast_radius_nodes``, ``system_down`` (no
 request class can be served), ``requests_lost`` (jobs inside failed domains),
 ``poisoned_locks``, ``poison_failures`` (jobs failed on them),
-``corrupt_results``, ``time_to_failure`` (the latency of an undetected
+``corrupt_results``, ``requests_failed`` and ``requests_retried`` (the
+clients' failed requests and retries from the fault until the next fault or
+the end of the run: everything after it is its consequence, plus whatever
+fails or retries at that load without a fault), ``time_to_failure`` (the latency of an undetected
 corruption, else 0) and ``time_to_recovery`` (from the fault until every
 failed domain is back; nan if not by the end). Metrics: ``availability``
 (fraction of the window with every domain up), ``faults`` (faults in the
 window); with one fault, its row as ``fault.*``; with ``ttf``, totals
-``fault.requests_lost``, ``fault.poisoned_locks``, ``fault.poison_failures``,
+``fault.requests_lost``, ``fault.requests_failed``, ``fault.requests_retried``, ``fault.poisoned_locks``, ``fault.poison_failures``,
 ``fault.corrupt_results``, ``fault.system_down``, ``fault.detected`` and means
 ``fault.blast_radius_mean``, ``fault.time_to_recovery_mean``.
 """
@@ -80,6 +83,8 @@ class Fault:
         self.components = self.nodes = self.lost = self.poisoned = self.corrupt = 0
         self.poison_base = self.poison_failures = 0
         self.system_down = False
+        self.base: dict[str, int] = {}  # the clients' counts when it struck
+        self.requests_failed = self.requests_retried = 0
 
     def row(self) -> dict[str, Any]:
         return {"t": self.t, "origin": self.origin, "kind": self.kind,
@@ -87,8 +92,16 @@ class Fault:
                 "blast_radius_nodes": self.nodes, "system_down": self.system_down,
                 "requests_lost": self.lost, "poisoned_locks": self.poisoned,
                 "poison_failures": self.poison_failures, "corrupt_results": self.corrupt,
+                "requests_failed": self.requests_failed,
+                "requests_retried": self.requests_retried,
                 "time_to_failure": self.failed_at - self.t,
                 "time_to_recovery": self.recovered - self.t}
+
+    def attribute(self, counts: dict[str, int]) -> None:
+        """Clients' failures and retries since the fault struck (``counts``: now)."""
+        if self.base:
+            self.requests_failed = counts["failed"] - self.base["failed"]
+            self.requests_retried = counts["retries"] - self.base["retries"]
 
     def downtime(self, lo: float, hi: float) -> float:
         """Time within [lo, hi] with a domain of this fault down."""
@@ -117,6 +130,7 @@ class Injector:
         self.error = from_config(spec.error_delay).sampler(streams.get("faults.error"))
         self.hang_timeout = _sampler(spec.server_timeout, streams.get("faults.server_timeout"))
         self.faults: list[Fault] = []
+        self.requests = None  # the clients (model.system.client.Requests), set by the Model
 
     def _pick(self, rng: np.random.Generator) -> str:
         names = list(self.config.components)
@@ -147,6 +161,8 @@ class Injector:
         kind = self.spec.kind
         detected = kind == "corruption" and self.detect_rng.random() < (self.spec.detect or 0.0)
         fault = Fault(self.sim.now, origin, kind, detected)
+        self._attribute()
+        fault.base = dict(self.requests.counts) if self.requests else {}
         self.faults.append(fault)
         if kind != "corruption" or detected:
             self._fail(fault, spread=not detected)
@@ -249,7 +265,13 @@ class Injector:
         for fault in self.faults:
             if math.isnan(fault.recovered):
                 self._settle(fault)
+        self._attribute()
         return [f.row() for f in self.faults]
+
+    def _attribute(self) -> None:
+        """The latest fault owns the clients' failures and retries until the next one."""
+        if self.faults and self.requests:
+            self.faults[-1].attribute(self.requests.counts)
 
     def metrics(self, end: float) -> dict[str, Any]:
         """``availability`` and ``faults`` over the window, and the faults' ``fault.*``."""
@@ -276,8 +298,8 @@ def _one(row: dict[str, Any]) -> dict[str, Any]:
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out = {f"fault.{k}": sum(int(r[k]) for r in rows)
-           for k in ("requests_lost", "poisoned_locks", "poison_failures", "corrupt_results",
-                     "system_down", "detected")}
+           for k in ("requests_lost", "requests_failed", "requests_retried", "poisoned_locks",
+                     "poison_failures", "corrupt_results", "system_down", "detected")}
     ttr = [r["time_to_recovery"] for r in rows if not math.isnan(r["time_to_recovery"])]
     out["fault.time_to_recovery_mean"] = sum(ttr) / len(ttr) if ttr else NAN
     out["fault.blast_radius_mean"] = sum(r["blast_radius_components"] for r in rows) / len(rows)
