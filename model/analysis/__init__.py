@@ -7,6 +7,7 @@ Submodules (imported on first use, so ``import model.analysis`` stays cheap):
 - ``compare``: ``paired_difference``, ``paired_differences``, ``independent_difference``,
   ``variance_reduction``
 - ``quantiles``: ``quantile_ci`` (order statistics), ``quantile_ci_bootstrap``
+- ``failures``: ``blast_radius_pmf`` (PMF and ECDF with CIs), ``outage_fraction``
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
   ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``
 - ``html``: ``build_report`` (``kernsim report``)
@@ -21,6 +22,7 @@ _HOME = {
     "paired_difference": "compare", "paired_differences": "compare",
     "independent_difference": "compare", "variance_reduction": "compare",
     "quantile_ci": "quantiles", "quantile_ci_bootstrap": "quantiles",
+    "blast_radius_pmf": "failures", "outage_fraction": "failures",
     "build_report": "html",
 }
 

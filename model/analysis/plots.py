@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from model.analysis.failures import blast_radius_pmf
 from model.analysis.stats import proportion_ci, t_interval
 
 PALETTE = "colorblind"
@@ -234,14 +235,8 @@ def blast_radius(df: pd.DataFrame, by: str | Sequence[str],
     """
     by = _as_list(by)
     frame = df.dropna(subset=[column]).assign(_hue=lambda d: labels(d, by))
-    values = np.arange(int(frame[column].min()), int(frame[column].max()) + 1)
-    rows = []
-    for name, part in frame.groupby("_hue", sort=False):
-        counts = part[column].astype(int).value_counts()
-        for v in values:
-            p, lo, hi = proportion_ci(int(counts.get(v, 0)), len(part), level, "wilson")
-            rows.append({"_x": v, "_hue": name, "mean": p, "lo": lo, "hi": hi})
-    table = pd.DataFrame(rows)
+    table = blast_radius_pmf(frame, "_hue", column, level).rename(
+        columns={"value": "_x", "p": "mean", "p_lo": "lo", "p_hi": "hi"})
     with theme():
         fig, ax = _figure()
         _grouped_bars(ax, table, ["_x"], "_hue")

@@ -385,7 +385,8 @@ def load_results(path: str | Path) -> pd.DataFrame:
 
 
 def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
-    """Sample rows of a results folder (``samples.parquet``), optionally one table only."""
+    """Sample rows of a results folder (``samples.parquet``), optionally one table only,
+    with their design point's swept parameters as columns (named in ``df.attrs["params"]``)."""
     path = Path(path)
     file = path / "samples.parquet"
     if not file.exists():
@@ -393,6 +394,16 @@ def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
     df = pd.read_parquet(file)
     if sample is not None:
         df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
+    return _with_params(df, Store(path).manifest().get("design_points", []))
+
+
+def _with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
+    """Join each row's design-point parameters (those it does not have already)."""
+    params = pd.DataFrame(points)
+    keep = [c for c in params.columns if c == "design_point" or c not in df.columns]
+    if len(keep) > 1:
+        df = df.merge(params[keep], on="design_point", how="left")
+    df.attrs["params"] = [c for c in params.columns if c != "design_point"]
     return df
 
 
