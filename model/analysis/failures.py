@@ -4,6 +4,13 @@ Each function takes the ``faults`` sample rows (``model.load_samples(dir,
 "faults")``: one row per fault) and returns a tidy frame, one row per group
 (× value), with Wilson (or Clopper–Pearson) intervals from
 :func:`model.analysis.stats.proportion_ci`. Intervals are pointwise.
+
+The faults are pooled, so the intervals treat them as independent trials. That
+holds for an injection campaign (one fault per replication) and for
+``engine = "fast"``. In the SimPy dependability mode the faults of one
+replication share its down and repair state (``down_before``); there, take
+the per-replication ``p_outage_given_fault`` with a t-interval
+(:func:`model.analysis.stats.summarize`), or keep only ``down_before == 0``.
 """
 
 from __future__ import annotations
@@ -44,10 +51,11 @@ def outage_fraction(samples: pd.DataFrame, by: str | Sequence[str] = BY,
     """Fraction of faults that took the whole system down, per group, with its CI.
 
     Columns: the ``by`` columns, ``outages``, ``faults``, ``p``, ``lo``, ``hi``.
+    Rows whose ``column`` is missing are left out.
     """
     by = _as_list(by)
     rows = []
-    for key, part in samples.groupby(by, sort=False):
+    for key, part in samples.dropna(subset=[column]).groupby(by, sort=False):
         k, n = int(part[column].astype(bool).sum()), len(part)
         p, lo, hi = proportion_ci(k, n, level, method)
         rows.append({**dict(zip(by, _tuple(key))), "outages": k, "faults": n,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
@@ -170,9 +171,15 @@ class PerformabilitySpec(Strict):
     @model_validator(mode="after")
     def _load(self) -> PerformabilitySpec:
         from model.errors import ConfigError
-        from model.experiment.load import load  # load imports this module: import at use
+        from model.experiment.load import load, read_toml  # they import this module
 
         try:
+            faults = read_toml(Path(self.model)).get("faults")
+            mode = faults.get("mode") if isinstance(faults, dict) else None
+            if mode == "dependability":  # refused before loading: it could refer back here
+                _raise([Problem(("model",), self.model, "is a dependability file; the model "
+                                "must be a performance model (requests, no faults.mode = "
+                                "\"dependability\")")], "PerformabilitySpec")
             exp = load(self.model)
         except ConfigError as err:
             text = "; ".join(line.strip() for line in str(err).splitlines())

@@ -231,9 +231,34 @@ def _find(name: str, base: Path) -> str:
 
 
 def config_hash(raw: dict) -> str:
-    """A stable hash of the config, ignoring keys that only extend a run."""
+    """A stable hash of the config, ignoring keys that only extend a run, and
+    covering the content of every file it refers to (data files, performance models)."""
     data = copy.deepcopy(raw)
     for section, key in UNHASHED:
         data.get(section, {}).pop(key, None)
+    data["_files"] = _referenced(raw)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _referenced(raw: Any) -> dict[str, str]:
+    """Path -> content hash of the files ``raw`` refers to (as :func:`resolve_files` finds
+    them): a data file by its bytes, a performance model by its own config hash."""
+    out: dict[str, str] = {}
+    if isinstance(raw, dict):
+        if raw.get("dist") in ("empirical", "fit") and isinstance(raw.get("file"), str):
+            out[raw["file"]] = _file_hash(Path(raw["file"]))
+        perf = raw.get("performability")
+        if isinstance(perf, dict) and isinstance(perf.get("model"), str):
+            model = Path(perf["model"])
+            out[perf["model"]] = config_hash(read_toml(model)) if model.is_file() else ""
+        for value in raw.values():
+            out.update(_referenced(value))
+    elif isinstance(raw, list):
+        for value in raw:
+            out.update(_referenced(value))
+    return out
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else ""

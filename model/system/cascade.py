@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-#: failed-set matrix cells per chunk of trials (booleans: 16 MB)
+#: cells (trial × vertex) per chunk of trials: a bool and an int32 stamp each, 80 MB
 CELLS = 1 << 24
 
 

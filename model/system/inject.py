@@ -279,8 +279,8 @@ class Injector:
         window = end - lo
         if self.spec.down is not None:
             return {"availability": 0.0 if self.spec.down else 1.0, "faults": 0}
-        if not self.faults:
-            return {"availability": 1.0, "faults": 0}
+        if not self.faults:  # recurring faults: zero totals, so every replication counts
+            return {**(_totals([]) if self.ttf else {}), "availability": 1.0, "faults": 0}
         down = sum(f.downtime(lo, end) for f in self.faults)
         rows = self.rows()
         out = _one(rows[0]) if self.ttf is None else _totals(rows)
@@ -302,7 +302,8 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
                      "poison_failures", "corrupt_results", "system_down", "detected")}
     ttr = [r["time_to_recovery"] for r in rows if not math.isnan(r["time_to_recovery"])]
     out["fault.time_to_recovery_mean"] = sum(ttr) / len(ttr) if ttr else NAN
-    out["fault.blast_radius_mean"] = sum(r["blast_radius_components"] for r in rows) / len(rows)
+    out["fault.blast_radius_mean"] = (sum(r["blast_radius_components"] for r in rows) / len(rows)
+                                      if rows else NAN)
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from model.errors import ConfigError
@@ -147,3 +149,34 @@ def test_config_hash_of_a_loaded_file_ignores_set_replications(write):
     path = write("base.toml", BASE)
     assert load(path).config_hash == load(path, ["experiment.replications=7"]).config_hash
     assert load(path).config_hash != load(path, ["experiment.seed=4"]).config_hash
+
+
+def test_config_hash_follows_the_content_of_referenced_files(tmp_path):
+    """A results folder is one experiment: editing its performance model or a data
+    file it reads must make it a different one (else a resume would mix them)."""
+    import shutil
+
+    from model.experiment.load import load
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("performability.toml", "performability_model.toml"):
+        shutil.copy(root / "experiments" / name, tmp_path / name)
+    before = load(tmp_path / "performability.toml").config_hash
+    model = tmp_path / "performability_model.toml"
+    model.write_text(model.read_text() + "\n# a comment changes nothing\n")
+    assert load(tmp_path / "performability.toml").config_hash == before
+    model.write_text(model.read_text().replace('mean = "2us"', 'mean = "3us"', 1))
+    assert load(tmp_path / "performability.toml").config_hash != before
+
+
+def test_a_performance_model_that_is_a_dependability_file_is_refused(tmp_path, kernsim):
+    """Even one that refers to itself: one line naming the key, no RecursionError."""
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "experiments" / "performability.toml").read_text()
+    text = text.replace('"performability_model.toml"', '"self.toml"')
+    (tmp_path / "self.toml").write_text(text)
+    proc = kernsim("validate", "self.toml")
+    assert proc.returncode == 2, proc.stderr
+    assert "Recursion" not in proc.stderr + proc.stdout
+    assert any("faults.performability.model" in ln and "dependability file" in ln
+               for ln in proc.stderr.splitlines()), proc.stderr

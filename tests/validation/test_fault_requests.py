@@ -63,3 +63,17 @@ def test_recurring_faults_split_the_counts():
     assert len(rows) > 1
     assert sum(r["requests_failed"] for r in rows) == out["requests.failed"]
     assert sum(r["requests_retried"] for r in rows) == out["requests.retries"]
+
+
+def test_recurring_faults_report_zero_totals_in_a_replication_without_one():
+    """A replication the renewal process leaves untouched still reports its totals
+    (as 0), so means over replications do not drop exactly the lucky ones."""
+    raw = tomllib.loads(C4.read_text())
+    raw.pop("sweep", None)
+    raw["experiment"]["duration"] = "2ms"
+    raw["faults"].pop("at", None)
+    raw["faults"]["ttf"] = {"dist": "constant", "value": "1s"}
+    out = simulate(from_dict(raw, C4).points[0].config, np.random.SeedSequence(7))
+    assert out["faults"] == 0
+    for key in ("requests_lost", "requests_failed", "requests_retried", "system_down"):
+        assert out[f"fault.{key}"] == 0
