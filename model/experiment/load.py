@@ -42,6 +42,7 @@ class Experiment:
     raw: dict
     config: Config
     points: list[DesignPoint] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # referenced file -> content hash, at load
 
     @property
     def name(self) -> str:
@@ -53,7 +54,7 @@ class Experiment:
 
     @property
     def config_hash(self) -> str:
-        return config_hash(self.raw)
+        return config_hash(self.raw, self.files)
 
     def resolved(self) -> dict:
         """The base config as validated, JSON-ready (units already in µs)."""
@@ -77,7 +78,7 @@ def from_dict(raw: dict, path: Path | None = None) -> Experiment:
     auto = raw.get("experiment", {}).get("warmup") == "auto"
     checked = _with_warmup(raw, 0.0) if auto else raw
     config = validate(checked, where=str(path) if path else "")
-    exp = Experiment(path=path, raw=raw, config=config)
+    exp = Experiment(path=path, raw=raw, config=config, files=_referenced(raw))
     exp.points = design_points(checked, config)
     if auto:
         from model.experiment.warmup import choose_warmups
@@ -230,13 +231,14 @@ def _find(name: str, base: Path) -> str:
     return name
 
 
-def config_hash(raw: dict) -> str:
+def config_hash(raw: dict, files: dict[str, str] | None = None) -> str:
     """A stable hash of the config, ignoring keys that only extend a run, and
-    covering the content of every file it refers to (data files, performance models)."""
+    covering the content of every file it refers to (data files, performance
+    models): ``files`` as :func:`_referenced` gives it (default: read them now)."""
     data = copy.deepcopy(raw)
     for section, key in UNHASHED:
         data.get(section, {}).pop(key, None)
-    data["_files"] = _referenced(raw)
+    data["_files"] = _referenced(raw) if files is None else files
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -251,13 +253,20 @@ def _referenced(raw: Any) -> dict[str, str]:
         perf = raw.get("performability")
         if isinstance(perf, dict) and isinstance(perf.get("model"), str):
             model = Path(perf["model"])
-            out[perf["model"]] = config_hash(read_toml(model)) if model.is_file() else ""
+            out[perf["model"]] = _model_hash(model) if model.is_file() else ""
         for value in raw.values():
             out.update(_referenced(value))
     elif isinstance(raw, list):
         for value in raw:
             out.update(_referenced(value))
     return out
+
+
+def _model_hash(path: Path) -> str:
+    """A referenced experiment file's own hash (its data files resolved next to it)."""
+    raw = read_toml(path)
+    resolve_files(raw, path.parent)
+    return config_hash(raw)
 
 
 def _file_hash(path: Path) -> str:
