@@ -82,9 +82,9 @@ class Cores:
         level = self.free_level
         level.area += level.level * (now - level.last)
         level.last, level.level = now, free
-        sleeping = min(free, self.sleepers)
-        if sleeping or self.sleep_level.level:
-            self.sleep_level.update(now, sleeping)
+        sleepers = self.sleepers
+        if sleepers and free or self.sleep_level.level:  # min(free, sleepers) or the level
+            self.sleep_level.update(now, min(free, sleepers))
 
     def sleeping(self, delta: int) -> None:
         """A thread starts (+1) or stops (-1) sleeping on a lock."""

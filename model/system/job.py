@@ -66,7 +66,13 @@ class Job:
         self.spin_from = now
 
     def end_spin(self, now: float) -> None:
-        self.cores.add(SPIN, (now - self.spin_from,), self.spin_from)
+        start, cores = self.spin_from, self.cores
+        if start < cores.window:
+            cores.add(SPIN, (now - start,), start)
+        else:  # Cores.add inlined (the same arithmetic): the spin inside the window
+            d = now - start
+            if d > 0:
+                cores.busy["spin"] += (start + d) - start
         self.spin_from = None
 
     def sleep(self) -> None:
@@ -91,8 +97,14 @@ class Job:
         The hold includes its hand-off cost (the holder's work slowed by cache-line
         transfers); only waiters' time counts as ``spin``.
         """
-        hold, pre = self.hold, self.pre
-        self.cores.add(("switch", hold.cat), (pre, now - hold.start - pre), hold.start)
+        hold, pre, cores = self.hold, self.pre, self.cores
+        start = hold.start
+        if pre or start < cores.window:
+            cores.add(("switch", hold.cat), (pre, now - start - pre), start)
+        else:  # Cores.add inlined (the same arithmetic): no switch, the hold inside the window
+            d = now - start - pre
+            if d > 0:
+                cores.busy[hold.cat] += (start + d) - start
         self.hold = None
         self.pre = 0.0
 

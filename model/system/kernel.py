@@ -9,7 +9,10 @@ event; only a lock, a server or I/O splits them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
+
+from simpy.events import NORMAL
 
 from model.engine.dists import Constant, from_config
 from model.system.cpu import Cores, shares
@@ -17,7 +20,9 @@ from model.system.job import Job
 from model.system.locks import Lock, make_lock
 from model.system.outcomes import Outcomes
 from model.system.server import Server, Striped
-from model.system.sim import Sim
+from model.system.sim import Call, Sim
+
+_new = object.__new__
 
 CPU, LOCK, ENTER, LEAVE, IO, FORK, MOVE, DONE = range(8)
 SWITCH = ("switch",)
@@ -92,11 +97,10 @@ class Kernel:
                 if act(job, op):
                     continue
                 return
-            if op[4] is not None:  # a run of one op (_run, inlined)
+            if op[4] is not None:  # a run of one op: one draw, no list of draws
                 d = op[4]()
                 if d > 0:
-                    job.batch, job.cats, job.batch_start = [d], op[1], self.sim._now
-                    self.sim.after(d, self._batch_done, job)
+                    self._run(job, op[1], [d], d)
                     return
                 continue
             durations, total = [draw() for draw in op[2]], 0.0
@@ -123,8 +127,13 @@ class Kernel:
         self._run(job, op[3], durations, total)
 
     def _run(self, job: Job, cats: tuple, durations: list, total: float) -> None:
-        job.batch, job.cats, job.batch_start = durations, cats, self.sim._now
-        self.sim.after(total, self._batch_done, job)
+        """Run CPU work for ``total`` µs: one event (``Sim.after``, inlined)."""
+        sim = self.sim
+        now = sim._now
+        job.batch, job.cats, job.batch_start = durations, cats, now
+        call = _new(Call)
+        call.fn, call._value = self._batch_done, job
+        heappush(sim._queue, (now + total, NORMAL, next(sim._eid), call))
 
     def _batch_done(self, ev) -> None:
         job = ev._value
@@ -171,10 +180,6 @@ class Kernel:
         self._io(job, op[1]())
         return False
 
-    def _done_step(self, job: Job, op: tuple) -> bool:
-        self._finish(job)
-        return False
-
     def _program(self, ops: tuple) -> tuple:
         """``ops`` (from :func:`compile_class`) as :meth:`advance` runs them.
 
@@ -186,7 +191,7 @@ class Kernel:
         """
         steps = {ENTER: self._enter, LEAVE: self._leave, FORK: self._fork_step,
                  MOVE: self._move_step, LOCK: self._lock_step, IO: self._io_step,
-                 DONE: self._done_step}
+                 DONE: self._finish}
         out: list[tuple] = []
         where: dict[int, int] = {}
         for i, op in enumerate(ops):
@@ -244,14 +249,16 @@ class Kernel:
         self.live[child] = None
         child.cores.acquire(child, self.advance)
 
-    def _finish(self, job: Job) -> None:
+    def _finish(self, job: Job, op: tuple = ()) -> bool:
+        """The DONE step: ``job`` gives its core up and leaves (it never goes on)."""
         job.cores.release(job)
         del self.live[job]
         if job.cls < 0:
             self.children -= 1
-            return
-        self.outcomes.complete(job.t0, job.cls, job.wait)
-        self.on_complete(job)
+        else:
+            self.outcomes.complete(job.t0, job.cls, job.wait)
+            self.on_complete(job)
+        return False
 
     # --- faults --------------------------------------------------------------------
 

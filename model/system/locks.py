@@ -83,6 +83,10 @@ class Lock:
         if self.sim.measuring:
             self.acquisitions += 1
             self.wait.add(now - asked)
+        self._hold(job, work, mean, cat, now)
+
+    def _hold(self, job, work: float, mean: float, cat: str, now: float) -> None:
+        """``job``'s critical section starts now."""
         hold = Hold(job, work, mean, cat, now)
         self.holds.append(hold)
         job.hold = hold
@@ -100,10 +104,12 @@ class Lock:
             self.hold_sum += now - hold.start
         self.holds.remove(hold)
         self.k -= 1
-        hold.job.end_hold(now)
-        hold.job.lock = None
-        self._next(now)
-        self.resume(hold.job)
+        job = hold.job
+        job.end_hold(now)
+        job.lock = None
+        if self.waiters:  # without waiters, _next grants nobody
+            self._next(now)
+        self.resume(job)
 
     def abandon(self, job) -> None:
         """A failed job leaves: out of the queue, or its hold released (the lock recovers,
@@ -161,28 +167,57 @@ class SpinLock(Lock):
     def handoff(self, k: int) -> float:
         return self.c * k / 2 if self.ticket else self.c
 
-    def _wait(self, job) -> None:
-        super()._wait(job)
-        self._contention_changed()
+    def request(self, job, work: float, mean: float, cat: str) -> None:
+        """:meth:`Lock.request` with its steps inlined: a free lock nobody waits for is
+        granted at once (a wait of 0; ``job.asked`` is set only when the job waits)."""
+        sim = self.sim
+        now = sim._now
+        job.lock = self
+        self.k += 1
+        if self.holds or self.waiters:  # _wait: spin in line; the holder slows down
+            job.asked = (work, mean, cat, now)
+            job.spin_from = now
+            self.waiters.append(job)
+            self._contention_changed()
+            return
+        if sim.measuring:
+            self.acquisitions += 1
+            self.wait.add(0.0)  # now - asked
+        self._hold(job, work, mean, cat, now)
 
     def _contention_changed(self) -> None:
         if self.holds and self.holds[0].mean > 0:
             self._retime(self.holds[0])
 
-    def _start(self, hold: Hold) -> None:
-        if hold.mean > 0:
-            self._retime(hold)
+    def _next(self, now: float) -> None:
+        """:meth:`Lock._next`: with one holder at most, one waiter is granted at most."""
+        if self.waiters and not self.holds:
+            nxt = self.waiters.popleft()
+            nxt.end_spin(now)
+            self._grant(nxt)
+
+    def _hold(self, job, work: float, mean: float, cat: str, now: float) -> None:
+        """``job``'s critical section starts now: :meth:`Lock._hold` with ``_start`` and
+        the first ``_retime`` inlined (the same arithmetic: the work left is ``work``)."""
+        hold = Hold(job, work, mean, cat, now)
+        self.holds.append(hold)
+        job.hold = hold
+        if mean > 0:
+            hold.rate = rate = mean / (mean + (self.c * self.k / 2 if self.ticket else self.c))
+            hold.token = 1
+            self.sim.after(max(work, 0.0) / rate, self._done, (hold, 1))
         else:
-            super()._start(hold)
+            self._start(hold)
 
     def _retime(self, hold: Hold) -> None:
         """Progress the holder's work at the old rate, then re-time it at the new ``k``."""
         now = self.sim._now
-        hold.left -= (now - hold.last) * hold.rate
+        hold.left = left = hold.left - (now - hold.last) * hold.rate
         hold.last = now
-        hold.rate = hold.mean / (hold.mean + self.handoff(self.k))
-        hold.token += 1
-        self.sim.after(max(hold.left, 0.0) / hold.rate, self._done, (hold, hold.token))
+        mean = hold.mean
+        hold.rate = rate = mean / (mean + (self.c * self.k / 2 if self.ticket else self.c))
+        hold.token = token = hold.token + 1
+        self.sim.after(max(left, 0.0) / rate, self._done, (hold, token))
 
 
 class Mutex(Lock):

@@ -32,14 +32,15 @@ class Outcomes:
 
     def complete(self, t0: float, cls: int, wait: float) -> None:
         self.completed += 1
-        if self.sim.measuring:
-            rt = self.sim._now - t0
+        sim = self.sim
+        if sim.measuring:
+            rt = sim._now - t0
             self.counted += 1
             self.response.add(rt)
             self.by_class[cls].add(rt)
             self.wait_sum += wait
             if self.times is not None:
-                self.times.add(self.sim.now)
+                self.times.add(sim.now)
                 self.responses.add(rt)
 
     def trace(self) -> None:

@@ -68,7 +68,7 @@ class ClosedSource:
         self.think = think
         if requests is None:
             self.send = net.submit
-            net.on_complete = lambda req: self.next(req.client)
+            net.on_complete = self._completed
         else:
             self.send = requests.start
             requests.finished = self.next
@@ -79,6 +79,10 @@ class ClosedSource:
 
     def _submit(self, ev) -> None:
         self.send(self.picker.pick(), ev._value)
+
+    def _completed(self, req) -> None:
+        """``req`` is done: its client thinks, then asks again (:meth:`next`, inlined)."""
+        self.sim.after(self.think(), self._submit, req.client)
 
     def next(self, client) -> None:
         """``client``'s request is over (done or given up): think, then ask again."""
