@@ -109,6 +109,13 @@ class Cores:
                 busy[cat] += end - t
                 t = end
 
+    def add_one(self, cat: str, d: float, start: float) -> None:
+        """:meth:`add` for one part (no tuples: a lock hold or a spin ends on the hot path)."""
+        if start < self.window:
+            clip(self.busy, ((cat, d),), start, self.window, INF)
+        elif d > 0:
+            self.busy[cat] += (start + d) - start
+
     def forget(self, job) -> None:
         """A failed job stops waiting for a core."""
         for i, (waiter, _) in enumerate(self.waiting):

@@ -80,7 +80,6 @@ import numpy as np
 
 from model.engine.dists import from_config
 from model.engine.streams import Streams
-from model.errors import ConfigError
 from model.system.cascade import _csr, _ranges, instance_graph, reach
 
 NAN = float("nan")
@@ -91,21 +90,12 @@ CELLS = 1 << 22
 def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
     """One replication of a dependability config's blast-radius question."""
     spec = config.faults
-    refuse(spec)
     graph, streams = Graph(spec), Streams(seed)
     n = round(graph.rate.sum() * config.experiment.duration)  # see Trials
     origin = graph.origins(n, streams.get("fast.origin"))
     detected = streams.get("fast.detect").random(n) < graph.detect[origin]
     radius, nodes, down = graph.outcomes(origin, detected, streams.get("fast.cascade"))
     return _metrics(graph, origin, detected, radius, nodes, down)
-
-
-def refuse(spec: Any) -> None:
-    """Raise if ``spec`` uses something a single all-up cascade cannot answer."""
-    for name, unit in spec.units.items():
-        if getattr(unit, "needs", None):  # {} or absent: no quorum
-            raise ConfigError(f"faults.units.{name}.needs: the fast engine cannot model a "
-                               "quorum threshold; use experiment.engine = \"simpy\"")
 
 
 def rate(spec: Any) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 INF = float("inf")
-SPIN = ("spin",)
 
 
 class Job:
@@ -66,13 +65,7 @@ class Job:
         self.spin_from = now
 
     def end_spin(self, now: float) -> None:
-        start, cores = self.spin_from, self.cores
-        if start < cores.window:
-            cores.add(SPIN, (now - start,), start)
-        else:  # Cores.add inlined (the same arithmetic): the spin inside the window
-            d = now - start
-            if d > 0:
-                cores.busy["spin"] += (start + d) - start
+        self.cores.add_one("spin", now - self.spin_from, self.spin_from)
         self.spin_from = None
 
     def sleep(self) -> None:
@@ -97,14 +90,11 @@ class Job:
         The hold includes its hand-off cost (the holder's work slowed by cache-line
         transfers); only waiters' time counts as ``spin``.
         """
-        hold, pre, cores = self.hold, self.pre, self.cores
-        start = hold.start
-        if pre or start < cores.window:
-            cores.add(("switch", hold.cat), (pre, now - start - pre), start)
-        else:  # Cores.add inlined (the same arithmetic): no switch, the hold inside the window
-            d = now - start - pre
-            if d > 0:
-                cores.busy[hold.cat] += (start + d) - start
+        hold, pre = self.hold, self.pre
+        if pre:
+            self.cores.add(("switch", hold.cat), (pre, now - hold.start - pre), hold.start)
+        else:
+            self.cores.add_one(hold.cat, now - hold.start, hold.start)
         self.hold = None
         self.pre = 0.0
 

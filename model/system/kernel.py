@@ -9,10 +9,7 @@ event; only a lock, a server or I/O splits them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any
-
-from simpy.events import NORMAL
 
 from model.engine.dists import Constant, from_config
 from model.system.cpu import Cores, shares
@@ -20,9 +17,7 @@ from model.system.job import Job
 from model.system.locks import Lock, make_lock
 from model.system.outcomes import Outcomes
 from model.system.server import Server, Striped
-from model.system.sim import Call, Sim
-
-_new = object.__new__
+from model.system.sim import Sim
 
 CPU, LOCK, ENTER, LEAVE, IO, FORK, MOVE, DONE = range(8)
 SWITCH = ("switch",)
@@ -127,13 +122,9 @@ class Kernel:
         self._run(job, op[3], durations, total)
 
     def _run(self, job: Job, cats: tuple, durations: list, total: float) -> None:
-        """Run CPU work for ``total`` µs: one event (``Sim.after``, inlined)."""
-        sim = self.sim
-        now = sim._now
-        job.batch, job.cats, job.batch_start = durations, cats, now
-        call = _new(Call)
-        call.fn, call._value = self._batch_done, job
-        heappush(sim._queue, (now + total, NORMAL, next(sim._eid), call))
+        """Run CPU work for ``total`` µs: one event."""
+        job.batch, job.cats, job.batch_start = durations, cats, self.sim._now
+        self.sim.after(total, self._batch_done, job)
 
     def _batch_done(self, ev) -> None:
         job = ev._value
