@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def run_kernsim(*args, cwd: Path, timeout: float = 120) -> subprocess.CompletedP
     """``kernsim ARGS`` in a fresh interpreter, in ``cwd``; text output, never raises."""
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")}
     env.update(NO_COLOR="1", PYTHONIOENCODING="utf-8", TERM="dumb")
-    return subprocess.run([sys.executable, "-m", "model.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "kernsim.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, encoding="utf-8", env=env,
                           timeout=timeout, check=False)
 
@@ -41,6 +42,39 @@ def kernsim(tmp_path):
 
     def call(*args, timeout: float = 120) -> subprocess.CompletedProcess:
         return run_kernsim(*args, cwd=tmp_path, timeout=timeout)
+
+    return call
+
+
+@pytest.fixture
+def tiny() -> str:
+    """The text of TINY, a one-station experiment file that runs in milliseconds."""
+    return TINY
+
+
+@dataclass
+class Invoked:
+    """What one in-process ``kernsim`` call did."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def cli(capsys):
+    """``cli(*args)``: ``kernsim ARGS`` in this process (so monkeypatches apply)."""
+    from kernsim.cli import main
+
+    def call(*args) -> Invoked:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Invoked(code, captured.out, captured.err)
 
     return call
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import pytest
 
-from model import bench
-from model.engine.streams import task_seed
+from kernsim import bench
+from kernsim.engine.streams import task_seed
 
 FAULTS = 50_000
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from model import bench
-from model.engine.streams import task_seed
+from kernsim import bench
+from kernsim.engine.streams import task_seed
 
 BARE_EVENTS = 200_000
 CUSTOMERS = 50_000

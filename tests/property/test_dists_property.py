@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.engine.dists import (
+from kernsim.engine.dists import (
     Constant,
     Empirical,
     Erlang,
@@ -18,7 +18,7 @@ from model.engine.dists import (
     Uniform,
     Weibull,
 )
-from model.engine.units import format_duration, parse_duration
+from kernsim.engine.units import format_duration, parse_duration
 
 N = 20_000
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.experiment.load import from_dict
-from model.system.build import simulate
+from kernsim.experiment.load import from_dict
+from kernsim.system.build import simulate
 
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True)
 SUM = 1e-9  # shares are ratios of float sums; they sum to 1 up to rounding
@@ -172,7 +172,7 @@ ORDERS = (lambda q: q, lambda q: -q, lambda q: q * 7 % 1009, lambda q: q * 13 % 
 def ordered_jobs(monkeypatch, key) -> None:
     """Make the kernel's jobs hash by ``key(creation number)`` instead of by memory
     address, so that any set of jobs iterates in a chosen, reproducible order."""
-    from model.system import kernel
+    from kernsim.system import kernel
 
     class Job(kernel.Job):
         __slots__ = ("seq",)
@@ -196,7 +196,7 @@ def test_cpu_shares_do_not_depend_on_the_hash_order_of_jobs(monkeypatch, seed):
     Cores.holders as a set (as it was until a fix during this work) these five orders
     gave two different share tuples, in the last bits, for each of these seeds: same
     seed, different results between runs."""
-    from model.system import kernel
+    from kernsim.system import kernel
 
     results = set()
     for key in ORDERS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from model.reproduce import run
+from kernsim.reproduce import run
 
 KIND, CORES = "system.lock.kind", "system.cores"
 

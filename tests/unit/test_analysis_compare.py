@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.analysis.compare import (
+from kernsim.analysis.compare import (
     independent_difference,
     paired_difference,
     paired_differences,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.errors import KernsimError
-from model.experiment.load import from_dict
+from kernsim.errors import KernsimError
+from kernsim.experiment.load import from_dict
 
 
 def raw(clients: int = 60, warmup="auto") -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from model.engine.dists import DISTRIBUTIONS
+from kernsim.engine.dists import DISTRIBUTIONS
 
 #: a valid one-station open queue (ρ = 0.5); each case breaks one thing in it
 TINY = """\

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from model.bench import EventCounter, bare_timeout_loop, erlang_c_wait
+from kernsim.bench import EventCounter, bare_timeout_loop, erlang_c_wait
 
 RATIOS = ("model_vs_handwritten_simpy", "model_vs_ciw", "os_model_vs_bare_event_ratio")
 ERLANG_C = 1.9694   # M/M/4, λ = 3.6, μ = 1 (rounded)
@@ -28,7 +28,7 @@ ERLANG_C = 1.9694   # M/M/4, λ = 3.6, μ = 1 (rounded)
 
 def _command() -> list[str]:
     script = Path(sys.executable).with_name("kernsim")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "model.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kernsim.cli"]
 
 
 @pytest.fixture(scope="module")

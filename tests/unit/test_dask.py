@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from model.experiment.load import load
-from model.experiment.runner import run
-from model.experiment.verify import verify
+from kernsim.experiment.load import load
+from kernsim.experiment.runner import run
+from kernsim.experiment.verify import verify
 
 pytest.importorskip("distributed")
 
@@ -145,11 +145,9 @@ def test_cluster_task_over_its_timeout_is_cancelled_and_recorded(cluster, write,
         [components.cpu]
         service = { dist = "exponential", mean = "5us" }
         [sweep]
-        "experiment.duration" = ["1000us", "2000us", "600s"]
+        "experiment.duration" = ["1000us", "2000us", "1000000s"]
         """))  # the Dask timeout runs on the driver's clock, a fresh worker's imports included
-    start = time.monotonic()
-    result = run(exp, out=tmp_path / "dask", scheduler=cluster)
-    assert time.monotonic() - start < 120  # the slow task alone would run for many minutes
+    result = run(exp, out=tmp_path / "dask", scheduler=cluster)  # the slow task: days
     assert result.ran == 2
     assert [(f["design_point"], f["replication"]) for f in result.failures] == [(2, 0)]
     assert result.failures[0]["error"].startswith("timed out after 10 s")

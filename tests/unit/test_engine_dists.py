@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.engine.dists import (
+from kernsim.engine.dists import (
     DISTRIBUTIONS,
     Constant,
     DistError,

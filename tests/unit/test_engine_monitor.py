@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from model.engine.monitor import Tally, TimeWeighted
+from kernsim.engine.monitor import Tally, TimeWeighted
 
 
 def test_time_weighted_hand_computed():

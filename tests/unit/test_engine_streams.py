@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from model.engine.streams import Streams, stable_key, task_seed
+from kernsim.engine.streams import Streams, stable_key, task_seed
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -74,7 +74,7 @@ def test_task_seed():
 
 
 SCRIPT = """
-from model.engine.streams import Streams, task_seed
+from kernsim.engine.streams import Streams, task_seed
 s = Streams(task_seed(42, 3)).child("kernel")
 print(repr(s.get("disk").random(4).tolist()))
 """

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from model.engine.units import UnitError, format_duration, parse_bytes, parse_duration
+from kernsim.engine.units import UnitError, format_duration, parse_bytes, parse_duration
 
 UNIT_LIST = "ns, us, µs, ms, s, min, h"
 

@@ -2,12 +2,13 @@
 
 import math
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
 
-from model.engine.dists import DistError, Gamma, LogNormal, from_config
-from model.engine.fit import FAMILIES, fit, fit_file
+from kernsim.engine.dists import DistError, Gamma, LogNormal, from_config
+from kernsim.engine.fit import FAMILIES, fit, fit_file
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "data" / "examples"
 MEAN, CV = 3.0, 1 / math.sqrt(2)  # gamma shape 2, scale 1.5
@@ -88,9 +89,11 @@ def test_fit_config_errors_name_the_key():
 
 
 def test_fit_in_an_experiment_file_runs(tmp_path, monkeypatch):
-    from model.experiment.api import run_experiment
+    from kernsim.experiment.api import run_experiment
 
-    monkeypatch.chdir(EXAMPLE.parents[1])  # files are relative to the working folder
+    monkeypatch.chdir(EXAMPLE)  # not where the data is: files are relative to the config
+    (tmp_path / "data" / "examples").mkdir(parents=True)
+    shutil.copy(EXAMPLE / "service_times.csv", tmp_path / "data" / "examples")
     path = tmp_path / "fit.toml"
     path.write_text(
         '[experiment]\nname = "fit"\nseed = 3\nreplications = 2\nduration = "2000us"\n'

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import ConfigError
-from model.experiment.load import from_dict, load
+from kernsim.errors import ConfigError
+from kernsim.experiment.load import from_dict, load
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import ConfigError
-from model.experiment.load import config_hash, deep_merge, load, parse_override, set_dotted
+from kernsim.errors import ConfigError
+from kernsim.experiment.load import config_hash, deep_merge, load, parse_override, set_dotted
 
 BASE = """\
 [experiment]
@@ -156,7 +156,7 @@ def test_config_hash_follows_the_content_of_referenced_files(tmp_path):
     file it reads must make it a different one (else a resume would mix them)."""
     import shutil
 
-    from model.experiment.load import load
+    from kernsim.experiment.load import load
 
     root = Path(__file__).resolve().parents[2]
     for name in ("performability.toml", "performability_model.toml"):

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from model.analysis import plots
-from model.analysis.warmup import mser5
+from kernsim.analysis import plots
+from kernsim.analysis.warmup import mser5
 
 ARCHS, CORES, REPS = ("monolithic", "microkernel"), (1, 2, 4), 3
 

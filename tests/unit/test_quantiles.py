@@ -7,8 +7,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from model.engine.monitor import Quantiles
-from model.engine.streams import Streams
+from kernsim.engine.monitor import Quantiles
+from kernsim.engine.streams import Streams
 
 ROUNDING = 1e-9  # float rounding at bucket edges, relative to the stated bound
 QS = (0, 0.1, 1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9, 100)
@@ -148,8 +148,8 @@ def test_os_model_memory_is_flat_in_simulated_time():
     """Past the first block, a longer run keeps no per-request values: the tracemalloc
     peak grows by less than one float per extra request (keeping each response time in
     the overall and the per-class tallies would cost 16 bytes per request)."""
-    from model.experiment.load import from_dict
-    from model.system.build import Model
+    from kernsim.experiment.load import from_dict
+    from kernsim.system.build import Model
 
     def run(duration: float) -> tuple[int, int]:
         raw = {"experiment": {"name": "mem", "replications": 1, "duration": duration},

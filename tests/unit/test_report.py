@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from model.experiment.api import run_experiment
+from kernsim.experiment.api import run_experiment
 
 ROOT_FILE = "experiments/quickstart.toml"
 
@@ -37,8 +37,8 @@ def test_report_writes_html_with_embedded_png(quickstart, kernsim, tmp_path):
 
 
 def test_report_summary_table_has_every_design_point_and_ci(quickstart):
-    from model.analysis.html import render_report
-    from model.experiment.store import Store, load_results
+    from kernsim.analysis.html import render_report
+    from kernsim.experiment.store import Store, load_results
 
     df = load_results(quickstart)
     page = render_report(df, Store(quickstart).manifest())
@@ -52,7 +52,7 @@ def test_report_summary_table_has_every_design_point_and_ci(quickstart):
 
 
 def test_report_default_path_is_in_the_folder(quickstart):
-    from model.analysis.html import build_report
+    from kernsim.analysis.html import build_report
 
     path = build_report(quickstart)
     assert path == quickstart / "report.html" and path.stat().st_size > 10_000

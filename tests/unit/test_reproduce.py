@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from model.experiment.load import load, parse_override
-from model.reproduce import STUDIES, calibrate, compare, markov, published, runs
-from model.reproduce.study import scope_text
+from kernsim.experiment.load import load, parse_override
+from kernsim.reproduce import STUDIES, calibrate, compare, markov, published, runs
+from kernsim.reproduce.study import scope_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGS = {"P", "S", "F", "D", "U"}
@@ -135,7 +135,7 @@ def test_rows_judge_predictions_not_calibration_or_missing_values():
 
 @pytest.mark.parametrize("study", STUDIES)
 def test_published_csv_is_well_formed(study):
-    df = published.load(study, ROOT)
+    df = published.load(study)
     has = df["value"].notna()
     assert set(df.loc[has, "tag"]) <= TAGS, study
     missing = df[~has]
@@ -145,9 +145,9 @@ def test_published_csv_is_well_formed(study):
 
 
 def test_haertig97_calibration_from_the_csv():
-    from model.reproduce import haertig97 as h
+    from kernsim.reproduce import haertig97 as h
 
-    cal = h.calibration(published.load("haertig97", ROOT))
+    cal = h.calibration(published.load("haertig97"))
     assert cal.trap_us() == pytest.approx(223 / 133)
     assert cal.ipc_us(h.L4) == pytest.approx(300 / 2 / 133)
     assert cal.getpid[h.MK_IN] == pytest.approx(3.9 * 523)
@@ -155,16 +155,16 @@ def test_haertig97_calibration_from_the_csv():
 
 
 def test_baumann09_calibration_from_the_csv():
-    from model.reproduce import baumann09 as b
+    from kernsim.reproduce import baumann09 as b
 
-    cal = b.calibration(published.load("baumann09", ROOT))
+    cal = b.calibration(published.load("baumann09"))
     assert (cal.section, cal.message, cal.cores) == (30, 450, 16)
     assert cal.shared(16) - cal.shared(1) == pytest.approx(12000)
     assert cal.crossover() == pytest.approx(900 / cal.c)
 
 
 def test_nooks_driver_rate_gives_the_published_share():
-    from model.reproduce import nooks_minix as nm
+    from kernsim.reproduce import nooks_minix as nm
 
     base = {"faults": {"units": {"kernel": {"ttf": {"mean": "1000h"}}, "driver": {"count": 4}}}}
     m_d = nm.driver_ttf_us(base, 0.85)
@@ -196,4 +196,4 @@ def test_study_files_validate_and_state_their_scope(path):
 def test_every_study_has_its_file_and_csv():
     for study in STUDIES:
         assert (ROOT / "experiments" / "reproduce" / f"{study}.toml").is_file()
-        assert published.csv_path(study, ROOT).is_file()
+        assert published.csv_path(study).is_file()

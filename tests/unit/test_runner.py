@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from io import StringIO
 
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import model
-from model.experiment.load import load
-from model.experiment.runner import run
+import kernsim
+from kernsim.analysis.stats import summarize
+from kernsim.experiment.load import load
+from kernsim.experiment.runner import run
+from kernsim.experiment.store import load_results
 
 #: two design points (1 or 2 servers) of a small open queue
 SWEEP = """\
@@ -82,7 +86,7 @@ def test_serial_and_two_process_executors_give_identical_results(kernsim, write,
 
 def test_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run(write, tmp_path):
     path = write("long.toml", LONG)
-    cmd = [sys.executable, "-m", "model.cli", "run", "long.toml", "--out", "cut",
+    cmd = [sys.executable, "-m", "kernsim.cli", "run", "long.toml", "--out", "cut",
            "--executor", "serial"]
     cut = tmp_path / "cut"
     with subprocess.Popen(cmd + ["-q"], cwd=tmp_path, stdout=subprocess.DEVNULL,
@@ -116,11 +120,11 @@ def test_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run(write, tmp_path
 
 def test_raising_replications_runs_only_the_new_ones(write, tmp_path):
     path, out = write("x.toml", SWEEP), tmp_path / "out"
-    first = model.run_experiment(path, out=out, overrides=["experiment.replications=2"])
+    first = kernsim.run_experiment(path, out=out, overrides=["experiment.replications=2"])
     stamps = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in parts(out)}
     assert len(stamps) == 2 * 2
 
-    second = model.run_experiment(path, out=out, overrides=["experiment.replications=4"])
+    second = kernsim.run_experiment(path, out=out, overrides=["experiment.replications=4"])
     assert len(parts(out)) == 2 * 4
     kept = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in parts(out)
             if p.name in stamps}
@@ -168,10 +172,13 @@ def test_manifest_records_config_identity_environment_and_task_times(sweep_run, 
     m = manifest(sweep_run)
     assert m["config"] == exp.resolved()
     assert m["config_hash"] == exp.config_hash
-    assert m["version"] == model.__version__
+    assert m["version"] == kernsim.__version__
     assert set(m["git"]) == {"commit", "dirty"}
     assert m["root_seed"] == 11
     assert {"python", "system", "machine"} <= set(m["platform"])
+    assert m["versions"]["python"] == platform.python_version()
+    for package in ("simpy", "numpy", "scipy", "pandas", "pyarrow"):
+        assert m["versions"][package] == metadata.version(package)
     assert m["started"] and m["ended"] and m["started"] <= m["ended"]
     assert m["status"] == "complete"
     assert sorted(m["tasks"]) == sorted(f"{dp}/{r}" for dp in range(2) for r in range(3))
@@ -179,7 +186,7 @@ def test_manifest_records_config_identity_environment_and_task_times(sweep_run, 
 
 
 def test_load_results_has_one_row_per_task_and_the_swept_column(sweep_run):
-    df = model.load_results(sweep_run)
+    df = kernsim.load_results(sweep_run)
     assert len(df) == 2 * 3
     assert list(zip(df["design_point"], df["replication"])) == [
         (dp, r) for dp in range(2) for r in range(3)]
@@ -189,7 +196,7 @@ def test_load_results_has_one_row_per_task_and_the_swept_column(sweep_run):
 
 
 def test_summarize_mean_lies_inside_its_confidence_interval(sweep_run):
-    table = model.summarize(model.load_results(sweep_run))
+    table = kernsim.summarize(kernsim.load_results(sweep_run))
     assert len(table) > 0 and set(table["n"]) == {3}
     assert (table["ci_low"] <= table["mean"]).all()
     assert (table["mean"] <= table["ci_high"]).all()
@@ -201,7 +208,7 @@ def test_summary_command_prints_csv_markdown_and_table(sweep_run, kernsim):
     table = kernsim("summary", "out", "--format", "table")
     assert (csv.returncode, md.returncode, table.returncode) == (0, 0, 0)
     parsed = pd.read_csv(StringIO(csv.stdout))
-    expected = model.summarize(model.load_results(sweep_run))
+    expected = summarize(load_results(sweep_run))
     assert_frame_equal(parsed, expected, check_exact=True)
 
     md_lines = md.stdout.strip().splitlines()
@@ -210,17 +217,17 @@ def test_summary_command_prints_csv_markdown_and_table(sweep_run, kernsim):
     assert "throughput" in table.stdout and "95% CI" in table.stdout
 
 
-def test_list_names_the_quickstart_experiment(kernsim):
+def test_list_names_the_quickstart_study(kernsim):
     proc = kernsim("list")
     assert proc.returncode == 0
-    assert any(line.startswith("experiments/quickstart.toml  quickstart:")
+    assert any(line.startswith("quickstart  quickstart:")
                for line in proc.stdout.splitlines())
 
 
 @pytest.mark.parametrize("crn", [True, False], ids=["crn", "independent"])
 def test_design_points_see_the_same_arrivals_exactly_when_crn_is_on(crn, write, tmp_path):
     path = write("x.toml", SWEEP)
-    df = model.run_experiment(path, out=tmp_path / "out",
+    df = kernsim.run_experiment(path, out=tmp_path / "out",
                               overrides=[f"experiment.common_random_numbers={str(crn).lower()}"])
     by_dp = df.pivot(index="replication", columns="design_point", values="arrived")
     # the design points do differ (servers 1 vs 2), so the comparison is not vacuous

@@ -15,12 +15,11 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from typer.testing import CliRunner
 
-from model.experiment import runner
-from model.experiment.load import load
-from model.experiment.runner import Dispatcher, Stop, iter_tasks, run
-from model.experiment.verify import verify
+from kernsim.experiment import runner
+from kernsim.experiment.load import load
+from kernsim.experiment.runner import Dispatcher, Stop, iter_tasks, run
+from kernsim.experiment.verify import verify
 
 psutil = pytest.importorskip("psutil")
 
@@ -73,7 +72,7 @@ interarrival = {{ dist = "exponential", mean = "10us" }}
 service = {{ dist = "exponential", mean = "5us" }}
 
 [sweep]
-"experiment.duration" = ["1000us", "600s"]
+"experiment.duration" = ["1000us", "1000000s"]
 """
 
 
@@ -137,7 +136,7 @@ def test_driver_killed_three_times_and_interrupted_resumes_to_identical_bytes(wr
     """SIGKILL at three points and one Ctrl-C (SIGINT to the process group, as a
     terminal sends it), then the same command: the bytes of an uninterrupted run."""
     path = write("long.toml", LONG.format(reps=60))
-    cmd = [sys.executable, "-m", "model.cli", "run", "long.toml", "--out", "cut",
+    cmd = [sys.executable, "-m", "kernsim.cli", "run", "long.toml", "--out", "cut",
            "--executor", "processes", "--workers", "2"]
     cut, rng = tmp_path / "cut", random.Random(2026)
     for how, more in (("KILL", 4), ("INT", 8), ("KILL", 6), ("KILL", 10)):
@@ -188,9 +187,7 @@ def _raise_on_two_servers(config, seed):
 
 
 def test_raising_task_is_recorded_the_sweep_goes_on_and_run_exits_1(write, tmp_path,
-                                                                      monkeypatch):
-    from model.cli import app
-
+                                                                      monkeypatch, cli):
     write("x.toml", """\
         [experiment]
         name = "x"
@@ -206,8 +203,7 @@ def test_raising_task_is_recorded_the_sweep_goes_on_and_run_exits_1(write, tmp_p
         """)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(runner, "simulate", _raise_on_two_servers)
-    result = CliRunner().invoke(app, ["run", "x.toml", "--out", "out", "--executor", "serial",
-                                      "-q"])
+    result = cli("run", "x.toml", "--out", "out", "--executor", "serial", "-q")
     assert result.exit_code == 1, result.output
     for rep in range(3):
         assert (f"failed design point 1 replication {rep} (seed 4): ValueError: boom: two "
@@ -244,14 +240,14 @@ def test_task_raising_in_worker_processes_is_recorded_and_rerun_on_resume(write,
 
 @pytest.mark.parametrize("executor", ["serial", "processes"])
 def test_task_over_its_timeout_is_recorded_and_the_sweep_goes_on(executor, write, tmp_path):
-    exp = load(write("slow.toml", SLOW.format(timeout="0.5s")))
-    start = time.monotonic()
+    """No timing in the assertions: the normal tasks take milliseconds against a 5 s
+    timeout, the slow ones (10⁶ s simulated) would run for days."""
+    exp = load(write("slow.toml", SLOW.format(timeout="5s")))
     result = run(exp, out=tmp_path / "out", executor=executor, workers=2)
-    assert time.monotonic() - start < 30  # a slow task alone would run for minutes
     assert result.ran == 2
     assert sorted((f["design_point"], f["replication"]) for f in result.failures) == [
         (1, 0), (1, 1)]
-    assert all(f["error"].startswith("timed out after 0.5 s") for f in result.failures)
+    assert all(f["error"].startswith("timed out after 5 s") for f in result.failures)
     assert manifest(tmp_path / "out")["failures"] == result.failures
 
 
@@ -329,8 +325,8 @@ def test_driver_watchdog_expires_a_task_that_never_returns(write):
 
 MEMORY_PROBE = """\
 import json, os, sys
-from model.experiment.load import load
-from model.experiment.runner import run
+from kernsim.experiment.load import load
+from kernsim.experiment.runner import run
 
 def rss_mb():
     with open("/proc/self/statm") as fh:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-import model
-from model.experiment.load import load
-from model.experiment.runner import run
+import kernsim
+from kernsim.experiment.load import load
+from kernsim.experiment.runner import run
 
 FAULTS = """\
 [experiment]
@@ -45,8 +45,8 @@ def _run(write, tmp_path, name, executor):
 
 def test_samples_parquet_has_one_row_per_fault_keyed_by_task(write, tmp_path):
     out = _run(write, tmp_path, "a", "serial")
-    samples = model.load_samples(out, "faults")
-    results = model.load_results(out)
+    samples = kernsim.load_samples(out, "faults")
+    results = kernsim.load_results(out)
     per_task = samples.groupby(["design_point", "replication"]).size()
     assert set(per_task.index) == set(zip(results.design_point, results.replication))
     assert (per_task.values == results.set_index(["design_point", "replication"])
@@ -54,15 +54,15 @@ def test_samples_parquet_has_one_row_per_fault_keyed_by_task(write, tmp_path):
 
 
 def test_samples_are_identical_for_serial_and_processes(write, tmp_path):
-    a = model.load_samples(_run(write, tmp_path, "a", "serial"))
-    b = model.load_samples(_run(write, tmp_path, "b", "processes"))
+    a = kernsim.load_samples(_run(write, tmp_path, "a", "serial"))
+    b = kernsim.load_samples(_run(write, tmp_path, "b", "processes"))
     pd.testing.assert_frame_equal(a, b)
     assert (tmp_path / "a" / "samples.parquet").read_bytes() == \
         (tmp_path / "b" / "samples.parquet").read_bytes()
 
 
 def test_without_propagation_no_fault_spreads(write, tmp_path):
-    samples = model.load_samples(_run(write, tmp_path, "a", "serial"), "faults")
+    samples = kernsim.load_samples(_run(write, tmp_path, "a", "serial"), "faults")
     isolated = samples[samples["design_point"] == 0]
     assert (isolated["blast_radius_components"] == 1).all()
     spread = samples[(samples["design_point"] == 1) & (samples["origin"] == "db")]
@@ -74,8 +74,8 @@ def test_columnar_sample_rows_write_the_same_table_as_dict_rows():
     import numpy as np
     import pyarrow as pa
 
-    from model.experiment.store import _sample_table
-    from model.system.fast import Rows
+    from kernsim.experiment.store import _sample_table
+    from kernsim.system.fast import Rows
 
     rows = Rows({"origin": np.array([0, 1, 0]), "blast_radius_components": np.array([1, 3, 2]),
                  "system_down": np.array([False, True, False])}, {"origin": ["web", "db"]})

@@ -6,9 +6,9 @@ import tomllib
 
 import pytest
 
-from model.errors import ConfigError
-from model.experiment.load import from_dict
-from model.experiment.sweep import expand
+from kernsim.errors import ConfigError
+from kernsim.experiment.load import from_dict
+from kernsim.experiment.sweep import expand
 
 BASE = """\
 [experiment]

@@ -7,12 +7,11 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from model.experiment.load import load
-from model.experiment.runner import run
-from model.experiment.store import file_hash
-from model.experiment.verify import verify
+from kernsim.experiment.load import load
+from kernsim.experiment.runner import run
+from kernsim.experiment.store import file_hash
+from kernsim.experiment.verify import verify
 
 SWEEP = """\
 [experiment]
@@ -47,13 +46,13 @@ def problems(folder) -> str:
     return "\n".join(verify(folder).problems)
 
 
-def cli(*args):
-    from model.cli import app
+@pytest.fixture
+def verify_cli(cli):
+    """``kernsim verify ARGS`` in this process."""
+    return lambda *args: cli("verify", *args)
 
-    return CliRunner().invoke(app, ["verify", *map(str, args)])
 
-
-def test_a_complete_folder_verifies(folder):
+def test_a_complete_folder_verifies(folder, verify_cli):
     verdict = verify(folder)
     assert verdict.ok, verdict.problems
     assert verdict.tasks == 6
@@ -61,19 +60,19 @@ def test_a_complete_folder_verifies(folder):
     assert set(manifest["hashes"]) == {f"parts/{p.name}" for p in (folder / "parts").iterdir()} \
         | {"results.parquet"}
     assert manifest["hashes"]["results.parquet"] == file_hash(folder / "results.parquet")
-    result = cli(folder)
+    result = verify_cli(folder)
     assert result.exit_code == 0, result.output
     assert "ok:" in result.stdout and "6 tasks" in result.stdout
 
 
-def test_a_changed_part_fails_its_hash_and_the_compaction(folder):
+def test_a_changed_part_fails_its_hash_and_the_compaction(folder, verify_cli):
     other = pq.read_table(part(folder, 0, 1)).to_pandas()
     other["throughput"] += 1
     other.to_parquet(part(folder, 0, 1), index=False)
     text = problems(folder)
     assert "parts/dp00000-r00001.parquet: sha256" in text
     assert "results.parquet: differs from the compaction of the parts" in text
-    result = cli(folder)
+    result = verify_cli(folder)
     assert result.exit_code == 1
     assert "problem" in result.stderr and "dp00000-r00001" in result.stderr
 
@@ -126,7 +125,7 @@ def test_fewer_replications_keep_the_extra_parts_as_a_note(folder, write):
     assert sum("replication 2 ≥ replications = 2" in n for n in verdict.notes) == 2
 
 
-def test_not_a_results_folder(tmp_path):
-    result = cli(tmp_path)
+def test_not_a_results_folder(tmp_path, verify_cli):
+    result = verify_cli(tmp_path)
     assert result.exit_code == 1
     assert "no manifest.json" in result.stderr

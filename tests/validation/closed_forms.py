@@ -1,4 +1,4 @@
-"""Closed forms of the validation cases, written here independently of ``model``.
+"""Closed forms of the validation cases, written here independently of ``kernsim``.
 
 Rates are per unit time and times in the same unit (the tests use µs, the
 machine repairman uses hours). Nothing here imports the simulator.

@@ -1,4 +1,4 @@
-"""Markov models of the lock microbenchmark, written here independently of ``model``.
+"""Markov models of the lock microbenchmark, written here independently of ``kernsim``.
 
 The microbenchmark (Boyd-Wickizer et al., "Non-scalable locks are dangerous",
 2012): ``n`` cores each loop over parallel work of mean ``a`` and a serial

@@ -20,11 +20,11 @@ import copy
 import numpy as np
 import pytest
 
-from model.analysis.stats import wilson
-from model.errors import ConfigError
-from model.experiment.load import from_dict
-from model.experiment.runner import run_task, tasks_for
-from model.system.cascade import blast_radius, instance_graph
+from kernsim.analysis.stats import wilson
+from kernsim.errors import ConfigError
+from kernsim.experiment.load import from_dict
+from kernsim.experiment.runner import run_task, tasks_for
+from kernsim.system.cascade import blast_radius, instance_graph
 
 ALPHA = 0.001
 
@@ -289,6 +289,6 @@ def test_bad_cluster_config_names_the_key(path, value, fragments):
 def test_the_cluster_study_validates():
     from pathlib import Path
 
-    from model.experiment.load import load
+    from kernsim.experiment.load import load
     exp_ = load(Path(__file__).resolve().parents[2] / "experiments" / "c4_cluster_cascade.toml")
     assert len(exp_.points) == 54

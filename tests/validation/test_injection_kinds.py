@@ -20,10 +20,10 @@ import math
 import numpy as np
 import pytest
 
-from model.analysis.stats import t_interval, wilson
-from model.engine.streams import Streams
-from model.experiment.load import from_dict
-from model.system.build import Model, simulate
+from kernsim.analysis.stats import t_interval, wilson
+from kernsim.engine.streams import Streams
+from kernsim.experiment.load import from_dict
+from kernsim.system.build import Model, simulate
 
 LEVEL = 0.99
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.experiment.load import from_dict
-from model.system.build import simulate
+from kernsim.experiment.load import from_dict
+from kernsim.system.build import simulate
 
 
 def raw(budget: float, factor: float = 0.5) -> dict:
@@ -47,7 +47,7 @@ def test_a_retry_budget_lets_goodput_recover():
 
 
 def test_without_a_trigger_window_in_the_run_the_file_is_refused():
-    from model.errors import ConfigError
+    from kernsim.errors import ConfigError
 
     bad = raw(budget=1e9)
     bad["trigger"]["at"] = "19ms"

@@ -6,7 +6,7 @@ replace such an axis. No simulation runs here.
 """
 
 
-from model.experiment.load import load
+from kernsim.experiment.load import load
 
 from . import cases
 

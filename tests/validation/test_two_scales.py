@@ -1,4 +1,4 @@
-"""Two time scales cross-checked on a small accelerated case (DESIGN.md §4).
+"""Two time scales cross-checked on a small accelerated case (docs/design.md §4).
 
 The case is the pair of shipped files: ``experiments/performability_model.toml``
 (a microkernel whose driver server crashes every ~100 ms, exponential ttf, and
@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 from scipy.special import stdtrit
 
-from model.experiment.load import load
-from model.experiment.runner import run_task, tasks_for
-from model.system.performability import _measure, goodput
+from kernsim.experiment.load import load
+from kernsim.experiment.runner import run_task, tasks_for
+from kernsim.system.performability import _measure, goodput
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVEL = 0.99

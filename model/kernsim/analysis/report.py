@@ -1,0 +1,50 @@
+"""Render summary tables as text: a rich table, CSV or Markdown."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+
+def render_summary(table: pd.DataFrame, fmt: str = "table") -> str | Table:
+    """The long summary (design point × metric) in the requested format."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        table.to_csv(buf, index=False)
+        return buf.getvalue()
+    shown = _shown(table)
+    if fmt == "markdown":
+        return markdown(shown)
+    return rich_table(shown)
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop sd/half-width, format numbers, and show the CI as one column."""
+    keep = [c for c in table.columns if c not in ("sd", "half_width", "ci_low", "ci_high")]
+    shown = table[keep].copy()
+    shown["mean"] = shown["mean"].map(lambda v: f"{v:.6g}")
+    shown["95% CI"] = [f"[{lo:.6g}, {hi:.6g}]" for lo, hi in zip(table["ci_low"], table["ci_high"])]
+    return shown
+
+
+def rich_table(df: pd.DataFrame) -> Table:
+    """A rich Table that the console lays out to its width."""
+    table = Table(box=box.SIMPLE_HEAD)
+    for col in df.columns:
+        table.add_column(str(col), justify="right" if col != "metric" else "left")
+    for row in df.itertuples(index=False):
+        table.add_row(*(Text(str(v)) for v in row))  # data, never markup
+    return table
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """A GitHub-style Markdown table (no extra dependency)."""
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"

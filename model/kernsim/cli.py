@@ -1,0 +1,453 @@
+"""The ``kernsim`` command: run, validate, summarise, list and reproduce experiments.
+
+Built on the standard library's :mod:`argparse` so that its behaviour cannot drift
+with a dependency's release. Every user error (a bad option, a bad file, a bad
+key) is one line on stderr and exit status 2; ``--debug`` shows the traceback.
+Heavy modules are imported inside the command that needs them, so that
+``kernsim --help`` and ``kernsim list`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from kernsim.errors import KernsimError
+
+out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide tables, no wrap
+err = Console(stderr=True)
+
+
+class UsageError(KernsimError):
+    """A command line that does not parse: unknown command, missing argument, bad value."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is a :class:`UsageError` (one line, exit 2), not
+    argparse's two-line message."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer ≥ ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value}: must be an integer ≥ {minimum}")
+        return value
+
+    return parse
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from kernsim.cli_progress import progress_bar
+    from kernsim.experiment.runner import preflight
+    from kernsim.experiment.runner import run as run_exp
+
+    exp = _experiment(a.file, a.set)
+    executor = "dask" if a.scheduler else a.executor
+    preflight(exp, executor, a.workers, a.allow_unstable)  # refuse before drawing a progress bar
+    with progress_bar(disable=a.quiet, console=err) as tick:
+        result = run_exp(exp, out=a.out, executor=executor, workers=a.workers,
+                         allow_unstable=a.allow_unstable, overwrite=a.overwrite, progress=tick,
+                         scheduler=a.scheduler)
+    return _report_run(result, a.quiet)
+
+
+def _experiment(file: str, overrides: list[str] | None):
+    from kernsim.experiment.catalog import resolve
+    from kernsim.experiment.load import load
+
+    return load(resolve(file), overrides or [])
+
+
+def _report_run(result, quiet: bool) -> int:
+    if result.interrupted:
+        again = " ".join(shlex.quote(a) for a in ["kernsim", *sys.argv[1:]])
+        err.print(f"[yellow]interrupted[/]: {result.ran} tasks finished and kept in "
+                  f"{escape(str(result.out))}; to resume, run the same command again:\n  "
+                  f"{escape(again)}", highlight=False, soft_wrap=True)
+        return 130
+    if result.skipped and not quiet:
+        err.print(f"resumed: {result.skipped} tasks were already done")
+    if not quiet:
+        _print_summary(result.out, _headline(result.out), "table")
+        folder = shlex.quote(str(result.out))
+        out.print(f"results: {escape(str(result.out))}\nnext: kernsim summary {escape(folder)}"
+                  f"  ·  kernsim report {escape(folder)}", highlight=False, soft_wrap=True)
+    if result.replications is not None:
+        _report_precision(result, quiet)
+    if result.failures:
+        for f in result.failures:
+            last = f["error"].strip().splitlines()[-1]
+            err.print(f"[red]failed[/] design point {f['design_point']} replication "
+                      f"{f['replication']} (seed {f['seed']}): {escape(last)}", highlight=False)
+        err.print(f"{len(result.failures)} task(s) failed; details in "
+                  f"{escape(str(result.out))}/manifest.json", highlight=False)
+        return 1
+    return 0
+
+
+#: the metrics `run` prints, first those a results folder has: performance runs,
+#: fault injection, the dependability mode, migration
+HEADLINE = ("throughput", "response_mean", "goodput", "availability", "p_outage_given_fault",
+            "p_all_nodes_given_fault", "blast_radius_nodes_mean", "migration.downtime")
+
+
+def _headline(folder: Path) -> list[str] | None:
+    from kernsim.experiment.store import load_results
+
+    columns = set(load_results(folder).columns)
+    return [m for m in HEADLINE if m in columns][:3] or None
+
+
+#: at most this many "precision not met" warnings; the rest are in the manifest
+UNMET_LINES = 20
+
+
+def _report_precision(result, quiet: bool) -> None:
+    """Sequential replications: the counts, and a warning per point that missed."""
+    counts = sorted(result.replications.values())
+    span = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}–{counts[-1]}"
+    if not quiet:
+        err.print(f"sequential replications: {len(counts)} design point(s), {span} "
+                  f"replications each, {sum(counts)} in all", highlight=False, soft_wrap=True)
+    for miss in result.unmet[:UNMET_LINES]:
+        where = ", ".join(f"{k}={v}" for k, v in miss["params"].items())
+        rel = miss["relative_half_width"]
+        err.print(f"[yellow]warning[/]: design point {miss['design_point']}"
+                  f"{f' ({escape(where)})' if where else ''}: precision not met at "
+                  f"max_replications = {miss['replications']}: {escape(miss['metric'])} "
+                  f"half-width is {'n/a' if rel is None else f'{rel:.3g}'} of the mean, "
+                  f"target {miss['target']:g}", highlight=False, soft_wrap=True)
+    if len(result.unmet) > UNMET_LINES:
+        err.print(f"… and {len(result.unmet) - UNMET_LINES} more: precision_unmet in "
+                  f"{escape(str(result.out))}/manifest.json", highlight=False)
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from kernsim.experiment.runner import check_stable
+
+    exp = _experiment(a.file, a.set)
+    if a.all_points:
+        doc = [{"design_point": p.index, "params": p.params,
+                "config": p.config.model_dump(mode="json")} for p in exp.points]
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+    elif a.expand:
+        sys.stdout.write(json.dumps(exp.resolved(), indent=2, default=str) + "\n")
+    for warning in check_stable(exp):
+        err.print(f"[yellow]warning[/]: {escape(warning)}; `run` refuses it without "
+                  "--allow-unstable", highlight=False, soft_wrap=True)
+    n = len(exp.points)
+    line = (f"ok: {escape(exp.name)}: {n} design point(s) × {exp.replications} "
+            f"replication(s) = {n * exp.replications} tasks")
+    (err if a.expand or a.all_points else out).print(line, highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_summary(a: argparse.Namespace) -> int:
+    _print_summary(a.folder, a.metric, a.format)
+    return 0
+
+
+def _print_summary(folder: Path, metrics: list[str] | None, fmt: str) -> None:
+    from kernsim.analysis.report import render_summary
+    from kernsim.analysis.stats import summarize
+    from kernsim.experiment.store import load_results
+
+    df = load_results(folder)
+    unknown = [m for m in metrics or [] if m not in df.columns]
+    if unknown:
+        raise KernsimError(f"--metric {unknown[0]!r}: not in the results; "
+                           f"have: {', '.join(c for c in df.columns if not c.startswith('_'))}")
+    table = summarize(df, metrics=metrics or None)
+    rendered = render_summary(table, fmt)
+    if isinstance(rendered, str):  # csv, markdown: verbatim, never wrapped or read as markup
+        out.file.write(rendered)
+        out.file.flush()
+    else:
+        out.print(rendered)
+
+
+def cmd_list(a: argparse.Namespace) -> int:
+    from kernsim.experiment.catalog import shipped
+
+    for study, name, text in shipped():
+        out.print(f"[bold]{escape(study)}[/]  {escape(name)}: {escape(text)}",
+                  soft_wrap=True, highlight=False)
+    return 0
+
+
+def cmd_init(a: argparse.Namespace) -> int:
+    from kernsim.experiment.catalog import init
+
+    written = init(a.folder, a.study)
+    for path in written:
+        out.print(f"wrote {escape(str(path))}", highlight=False, soft_wrap=True)
+    out.print(f"edit it, then: kernsim run {escape(shlex.quote(str(written[0])))}",
+              highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    from kernsim.bench import BenchOptions, render_table, run_bench, to_json
+
+    if a.sweep:
+        return _bench_sweep(a.quick, a.json, a.save)
+    given = {k: v for k, v in {"customers": a.customers, "repeat": a.repeat, "reps": a.reps,
+                               "bare_events": a.events}.items() if v is not None}
+    base = BenchOptions.quick() if a.quick else BenchOptions()
+    options = BenchOptions(**{**vars(base), **given, "seed": a.seed, "memory": a.memory})
+    result = run_bench(options, progress=lambda text: err.print(text, style="dim", markup=False))
+    if a.save:
+        a.save.write_text(to_json(result) + "\n", encoding="utf-8")
+    if a.json:
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        console = out if out.is_terminal else Console(width=170)
+        console.print(render_table(result))
+    return 0
+
+
+def _bench_sweep(quick: bool, as_json: bool, save: Path | None) -> int:
+    from kernsim.bench import to_json
+    from kernsim.bench_sweep import SweepOptions, render, run_sweep_bench
+
+    options = SweepOptions.quick() if quick else SweepOptions()
+    result = run_sweep_bench(options, progress=lambda t: err.print(t, style="dim", markup=False))
+    if save:
+        save.write_text(to_json(result) + "\n", encoding="utf-8")
+    sys.stdout.write((to_json(result) if as_json else render(result)) + "\n")
+    return 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kernsim.analysis.html import build_report
+
+    path = build_report(a.folder, a.out)
+    out.print(f"report: {escape(str(path))}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    from kernsim.experiment.verify import verify as check
+
+    verdict = check(a.folder)
+    for note in verdict.notes:
+        err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    if verdict.ok:
+        out.print(f"ok: {escape(str(a.folder))}: {verdict.tasks} tasks, each present once, "
+                  "hashes match, results.parquet = compaction of the parts",
+                  highlight=False, soft_wrap=True)
+        return 0
+    for problem in verdict.problems:
+        err.print(f"[red]problem[/]: {escape(problem)}", highlight=False, soft_wrap=True)
+    err.print(f"{len(verdict.problems)} problem(s) in {escape(str(a.folder))}", highlight=False)
+    return 1
+
+
+def cmd_reproduce(a: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kernsim.reproduce import STUDIES
+    from kernsim.reproduce import run as run_study
+    from kernsim.reproduce.compare import outside
+    from kernsim.reproduce.study import rich_table
+
+    if a.all == bool(a.name):
+        raise KernsimError(f"reproduce: give one study NAME or --all; studies: {', '.join(STUDIES)}")
+    names = STUDIES if a.all else (a.name,)
+    console = out if out.is_terminal else Console(width=160)
+    missed = 0
+    for study in names:
+        folder = (a.out / study if a.all else a.out) if a.out else None
+        result = run_study(study, quick=a.quick, out=folder,
+                           workers=a.workers or (1 if a.quick else None))
+        console.print(rich_table(result))
+        for row in outside(result.rows):
+            err.print(f"[yellow]outside tolerance[/]: {escape(row.quantity)} ({escape(row.system)}):"
+                      f" published {row.published:.4g}, model {row.mean:.4g}", highlight=False)
+        missed += len(outside(result.rows))
+        where = folder or Path("results") / "reproduce" / study
+        console.print(f"report: {escape(str(where / 'report.md'))}", highlight=False, soft_wrap=True)
+    if a.strict and missed:
+        err.print(f"--strict: {missed} value(s) outside their tolerance")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def parser() -> Parser:
+    """The whole command line, one sub-parser per command."""
+    top = Parser(prog="kernsim", description="kernsim: microkernel vs monolithic, as numbers "
+                 "with confidence intervals.", epilog="'kernsim COMMAND --help' describes a "
+                 "command. Experiments: an experiment TOML file, or the name of a shipped "
+                 "study ('kernsim list').")
+    top.add_argument("--version", action="version", version=_version())
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], text: str) -> Parser:
+        p = sub.add_parser(name, help=text.replace("%", "%%"), description=text)
+        p.set_defaults(func=func)
+        p.add_argument("--debug", action="store_true", help="Show tracebacks.")
+        return p
+
+    def overrides(p: Parser) -> None:
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="Override a key, e.g. --set experiment.replications=5 (repeatable).")
+
+    p = command("run", cmd_run, "Run (or resume) every replication of an experiment into a "
+                "results folder.")
+    p.add_argument("file", metavar="FILE", help="Experiment TOML file, or a shipped study's name.")
+    p.add_argument("--out", type=Path, help="Results folder (default: results/NAME).")
+    p.add_argument("--executor", default="processes", help="serial | processes | dask "
+                   "(default: processes).")
+    p.add_argument("--workers", type=int, help="Worker processes (default: all cores).")
+    p.add_argument("--scheduler", help="Run on the Dask cluster at this address (tcp://HOST:8786).")
+    overrides(p)
+    p.add_argument("--allow-unstable", action="store_true",
+                   help="Run open queues with offered load ρ ≥ 1.")
+    p.add_argument("--overwrite", action="store_true",
+                   help="Replace a folder that holds another experiment.")
+    p.add_argument("-q", "--quiet", action="store_true", help="No progress bar or summary.")
+
+    p = command("validate", cmd_validate, "Check an experiment without running it: keys, "
+                "values, sweep, stability.")
+    p.add_argument("file", metavar="FILE", help="Experiment TOML file, or a shipped study's name.")
+    overrides(p)
+    p.add_argument("--expand", action="store_true",
+                   help="Print the resolved base config as JSON on stdout (the ok line goes "
+                   "to stderr).")
+    p.add_argument("--all-points", action="store_true",
+                   help="Print a JSON list with one object per design point: its index, "
+                   "swept parameters and resolved config.")
+
+    p = command("summary", cmd_summary, "Mean and 95% CI (Student t) per design point and "
+                "metric.")
+    p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
+    p.add_argument("--format", default="table", choices=("table", "csv", "markdown"),
+                   help="table | csv | markdown (default: table).")
+    p.add_argument("-m", "--metric", action="append", help="Only this metric (repeatable).")
+
+    command("list", cmd_list, "The shipped studies, one line each: the name to give `run`, "
+            "the experiment's name and what it does.")
+
+    p = command("init", cmd_init, "Copy a shipped study (and the files it extends) into a "
+                "folder, to edit and run there.")
+    p.add_argument("folder", metavar="DIR", type=Path, help="Folder to copy into.")
+    p.add_argument("study", metavar="STUDY", nargs="?", default="quickstart",
+                   help="Shipped study's name (default: quickstart).")
+
+    p = command("bench", cmd_bench, "Speed of kernsim against bare SimPy, hand-written SimPy "
+                "and Ciw (one process, one run).")
+    p.add_argument("--customers", type=_count(1),
+                   help="M/M/4 customers per run (default 200000; --quick: 20000).")
+    p.add_argument("--repeat", type=_count(1), help="Timed runs per row; median and best are "
+                   "reported (default 3; --quick: 1).")
+    p.add_argument("--reps", type=_count(2),
+                   help="Replications behind the M/M/c mean-wait CIs (default 5).")
+    p.add_argument("--events", type=_count(1),
+                   help="Bare SimPy loop timeouts (default 1000000; --quick: 100000).")
+    p.add_argument("--seed", type=_count(0), default=2026,
+                   help="Root seed of the M/M/c replications (default 2026).")
+    p.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
+                   help="Measure peak memory (tracemalloc, in a separate run).")
+    p.add_argument("--quick", action="store_true", help="Small, fast version (smoke test).")
+    p.add_argument("--json", action="store_true", help="Print a JSON dict instead of the table.")
+    p.add_argument("--save", type=Path, help="Also write the JSON dict to a file.")
+    p.add_argument("--sweep", action="store_true", help="Instead: speed-up of processes and dask "
+                   "over serial, 64 tasks of ≈1 s (--quick: 16 of ≈0.25 s).")
+
+    p = command("report", cmd_report, "Self-contained HTML report: summary table with 95% CIs "
+                "and the standard plots.")
+    p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
+    p.add_argument("--out", type=Path, help="HTML file (default: FOLDER/report.html).")
+
+    p = command("verify", cmd_verify, "Check a results folder: every task present once, "
+                "sha256 of every part as the manifest recorded, results.parquet equal to the "
+                "compaction of the parts.")
+    p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
+
+    p = command("reproduce", cmd_reproduce, "Reproduce a published comparison: calibrate, "
+                "predict, print published vs model.")
+    p.add_argument("name", metavar="NAME", nargs="?", help="Study: haertig97, liedtke93, "
+                   "boydwickizer12, baumann09, nooks_minix.")
+    p.add_argument("--all", action="store_true", help="Run every study, one after another.")
+    p.add_argument("--quick", action="store_true", help="Small runs: seconds per study (tests).")
+    p.add_argument("--out", type=Path, help="Results folder (default results/reproduce/NAME); "
+                   "with --all, DIR/NAME.")
+    p.add_argument("--strict", action="store_true",
+                   help="Exit 1 when a prediction or check is outside its tolerance.")
+    p.add_argument("--workers", type=_count(1),
+                   help="Worker processes (default: all cores; --quick: 1).")
+    return top
+
+
+def _version() -> str:
+    from kernsim import __version__
+
+    return f"kernsim {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: one clear line and exit 2 for user errors, tracebacks only with --debug.
+    Returns the exit status when called from Python; the console script exits with it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        top = parser()
+        if not args:
+            top.print_help()
+            return _exit(0, argv)
+        ns = top.parse_args(args)
+        code = ns.func(ns) if getattr(ns, "func", None) else (top.print_help() or 0)
+    except SystemExit as exc:  # --help and --version
+        code = exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        err.print("aborted")
+        code = 130
+    except KernsimError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        code = 2
+    except Exception as exc:
+        if debug:
+            raise
+        err.print(f"[red]error[/]: {type(exc).__name__}: {escape(str(exc))} "
+                  "(rerun with --debug for the traceback)", highlight=False, soft_wrap=True)
+        code = 2
+    return _exit(code, argv)
+
+
+def _exit(code: int, argv: Sequence[str] | None) -> int:
+    if argv is None:  # the console script
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Sweep expansion: a grid (dotted key -> list) crossed with a sampled design.
+
+``[sweep]`` holds dotted keys mapped to lists (a full factorial grid), and may
+hold ``[sweep.zip]``, dotted keys mapped to lists of one length that vary
+together (one axis of the grid; ``[[sweep.zip]]`` repeated gives several such
+axes), and may declare a sampled design with the
+reserved keys ``method`` ("lhs" or "sobol"), ``n`` and ``ranges`` (dotted key ->
+[low, high]); integer bounds give integer values. All parts combine as a product.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from kernsim.errors import ConfigError
+
+RESERVED = ("method", "n", "ranges", "seed", "zip")
+
+
+def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested tables to dotted keys, stopping at non-table values."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def expand(sweep: dict, seed: int) -> list[dict[str, Any]]:
+    """The design points, each a dict of dotted key -> value (one empty dict if no sweep)."""
+    grid = _grid(sweep)
+    zipped = _zip_groups(sweep.get("zip", {}))
+    sampled = _sampled(sweep, seed)
+    return [{**g, **z, **s} for g in grid for z in zipped for s in sampled]
+
+
+def _grid(sweep: dict) -> list[dict[str, Any]]:
+    axes = flatten({k: v for k, v in sweep.items() if k not in RESERVED})
+    for key, values in axes.items():
+        if not isinstance(values, list):
+            raise ConfigError(f"sweep.{key} = {values!r}: must be a list of values to sweep")
+        if not values:
+            raise ConfigError(f"sweep.{key} = []: empty list; give at least one value")
+    keys = list(axes)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*axes.values())]
+
+
+def _zip_groups(zips: Any) -> list[dict[str, Any]]:
+    """``[sweep.zip]`` is one group; ``[[sweep.zip]]`` several, crossed with each other."""
+    groups = zips if isinstance(zips, list) else [zips]
+    combos = [_zipped(group) for group in groups]
+    return [_merge(parts) for parts in itertools.product(*combos)]
+
+
+def _merge(parts: tuple) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        out.update(part)
+    return out
+
+
+def _zipped(table: dict) -> list[dict[str, Any]]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"sweep.zip = {table!r}: must be a table of dotted key = [values]")
+    axes = flatten(table)
+    if not axes:
+        return [{}]
+    lengths = {k: len(v) if isinstance(v, list) else -1 for k, v in axes.items()}
+    if len(set(lengths.values())) != 1 or min(lengths.values()) < 1:
+        raise ConfigError(f"sweep.zip: lists must be non-empty and of one length; got {lengths}")
+    return [dict(zip(axes, combo)) for combo in zip(*axes.values())]
+
+
+def _sampled(sweep: dict, seed: int) -> list[dict[str, Any]]:
+    method = sweep.get("method")
+    if method is None:
+        if "ranges" in sweep or "n" in sweep:
+            raise ConfigError("sweep.method: missing; 'ranges' and 'n' need method = \"lhs\" or \"sobol\"")
+        return [{}]
+    if method not in ("lhs", "sobol"):
+        raise ConfigError(f"sweep.method = {method!r}: allowed: 'lhs', 'sobol'")
+    ranges = _ranges(sweep.get("ranges"))
+    n = sweep.get("n")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ConfigError(f"sweep.n = {n!r}: must be an integer ≥ 1 (number of sampled points)")
+    unit = _unit_sample(method, len(ranges), n, sweep.get("seed", seed))
+    return [_scale(row, ranges) for row in unit]
+
+
+def _ranges(ranges: Any) -> dict[str, tuple]:
+    if not isinstance(ranges, dict) or not ranges:
+        raise ConfigError("sweep.ranges: missing or empty; give dotted key = [low, high]")
+    flat = flatten(ranges)
+    for key, bounds in flat.items():
+        ok = isinstance(bounds, list) and len(bounds) == 2 and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds
+        )
+        if not ok or bounds[0] > bounds[1]:
+            raise ConfigError(f"sweep.ranges.{key} = {bounds!r}: must be [low, high] numbers, low ≤ high")
+    return {k: tuple(v) for k, v in flat.items()}
+
+
+def _unit_sample(method: str, d: int, n: int, seed: int) -> np.ndarray:
+    from scipy.stats import qmc  # imported here: scipy.stats costs a second at start-up
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5EED,)))
+    if method == "lhs":
+        return qmc.LatinHypercube(d=d, rng=rng).random(n)
+    return qmc.Sobol(d=d, scramble=True, rng=rng).random(n)
+
+
+def _scale(row: np.ndarray, ranges: dict[str, tuple]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for u, (key, (lo, hi)) in zip(row, ranges.items()):
+        value = lo + float(u) * (hi - lo)
+        out[key] = round(value) if isinstance(lo, int) and isinstance(hi, int) else value
+    return out

@@ -1,0 +1,123 @@
+"""A study's outcome and how it is written: report.md, comparison.csv, curves.csv, figure.png."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kernsim.reproduce.compare import Row, outside
+
+SCOPE_START = re.compile(r"^#\s*SCOPE\b")
+
+
+@dataclass
+class Result:
+    """What a study hands back: rows to print, curves to keep, one figure, and its story."""
+
+    name: str
+    title: str
+    rows: list[Row]
+    curves: pd.DataFrame
+    figure: object
+    calibration: list[str]
+    overrides: dict[str, list[str]] = field(default_factory=dict)
+    scope: str = ""
+    discussion: list[str] = field(default_factory=list)
+    seconds: float = math.nan
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([r.as_dict() for r in self.rows])
+
+
+def scope_text(path: Path) -> str:
+    """The ``# SCOPE`` comment block at the top of a study file (without the ``#``)."""
+    lines, inside = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if SCOPE_START.match(line):
+            inside = True
+        if inside and not line.startswith("#"):
+            break
+        if inside:
+            lines.append(line[1:].removeprefix(" "))
+    return "\n".join(lines).strip()
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if 1e4 <= abs(value) < 1e9:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def ci(row: Row) -> str:
+    if math.isnan(row.lo) or row.lo == row.hi:
+        return fmt(row.mean)
+    return f"{fmt(row.mean)} [{fmt(row.lo)}, {fmt(row.hi)}]"
+
+
+def markdown_table(rows: list[Row]) -> str:
+    head = ("| quantity | system | role | published | model (95% CI) | ratio | tolerance "
+            "| within |\n|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    for r in rows:
+        tol = r.tolerance.text(r.unit) if r.tolerance else ""
+        lines.append(f"| {r.quantity} | {r.system} | {r.role} | {fmt(r.published)} {r.unit} "
+                     f"({r.tag or '–'}) | {ci(r)} | {fmt(r.ratio, 3)} | {tol} | {r.within} |")
+    return "\n".join(lines)
+
+
+def markdown(result: Result) -> str:
+    parts = [f"# Reproduction: {result.title}", "",
+             f"Study `{result.name}`; wall time {result.seconds:.1f} s.", "", "## Scope", "",
+             "```", result.scope, "```", "", "## Calibration", ""]
+    parts += [f"- {line}" for line in result.calibration]
+    parts += ["", "## Published vs model", "", markdown_table(result.rows), "",
+              "## Tolerances", ""]
+    parts += [f"- {r.quantity} ({r.system}): {r.tolerance.text(r.unit)} — {r.tolerance.reason}"
+              for r in result.rows if r.tolerance is not None]
+    parts += ["", "## Outside tolerance", ""]
+    bad = outside(result.rows)
+    parts += [f"- {r.quantity} ({r.system}): published {fmt(r.published)}, model {ci(r)}"
+              f"{' — ' + r.note if r.note else ''}" for r in bad] or ["- none"]
+    parts += ["", "## Discussion", ""] + [f"- {line}" for line in result.discussion]
+    parts += ["", "## Runs", ""]
+    for sub, sets in result.overrides.items():
+        parts += [f"`{sub}/`: `kernsim run experiments/reproduce/{sub}.toml` with", "", "```"]
+        parts += [f"--set '{s}'" for s in sets] + ["```", ""]
+    return "\n".join(parts) + "\n"
+
+
+def write(result: Result, out: Path) -> dict[str, Path]:
+    """Write the report, the comparison and curve tables, and the figure into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"report": out / "report.md", "comparison": out / "comparison.csv",
+             "curves": out / "curves.csv", "figure": out / "figure.png"}
+    paths["report"].write_text(markdown(result), encoding="utf-8")
+    result.table().to_csv(paths["comparison"], index=False)
+    result.curves.to_csv(paths["curves"], index=False)
+    result.figure.savefig(paths["figure"], bbox_inches="tight", dpi=120)
+    return paths
+
+
+def rich_table(result: Result):
+    """The side-by-side table for the terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{result.title} ({result.name}, {result.seconds:.1f} s)",
+                  title_justify="left")
+    for col in ("quantity", "system", "role", "published", "model (95% CI)", "ratio",
+                "tolerance", "within"):
+        table.add_column(col, overflow="fold")
+    style = {"yes": "green", "no": "red"}
+    for r in result.rows:
+        tol = r.tolerance.text(r.unit) if r.tolerance else ""
+        cells = (r.quantity, r.system, r.role, f"{fmt(r.published)} {r.unit} ({r.tag or '–'})",
+                 ci(r), fmt(r.ratio, 3), tol)
+        table.add_row(*(Text(c) for c in cells), Text(r.within, style=style.get(r.within, "")))
+    return table

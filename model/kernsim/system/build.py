@@ -1,0 +1,171 @@
+"""Build a runnable system from a validated config, and run one replication.
+
+The config is a ``kernsim.experiment.config.Config`` (used by duck typing: the
+system never imports the experiment layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from kernsim.engine.dists import Constant, Distribution, from_config
+from kernsim.engine.streams import Streams
+from kernsim.errors import KernsimError
+from kernsim.system.client import Policy, Requests
+from kernsim.system.inject import Injector
+from kernsim.system.kernel import Kernel
+from kernsim.system.migrate import Migration
+from kernsim.system.network import Network
+from kernsim.system.sim import Sim
+from kernsim.system.station import Station
+from kernsim.system.trigger import Trigger
+from kernsim.system.workload import ClassPicker, ClosedSource, OpenSource
+
+
+class Model:
+    """One replication's world: the environment, the network and the workload."""
+
+    def __init__(self, config: Any, streams: Streams) -> None:
+        exp = config.experiment
+        self.sim = Sim(streams, exp.warmup)
+        self.end = exp.warmup + exp.duration
+        self.net = Kernel(self.sim, config) if config.system else _network(self.sim, config)
+        injection = config.faults is not None and config.faults.mode == "injection"
+        self.injector = Injector(self.sim, self.net, config.faults, config) if injection else None
+        migration = config.migration
+        refuses = migration is not None and not migration.queue_during  # refused requests fail
+        policy = config.workload.retry or (Policy() if injection or refuses else None)
+        self.requests = Requests(self.sim, self.net, policy, lambda c: None) if policy else None
+        if self.injector:
+            self.injector.requests = self.requests
+        picker = ClassPicker(self.sim, [c.share for c in config.classes().values()])
+        self.source = _source(self.sim, self.net, picker, config.workload, self.requests)
+        self.trigger = Trigger(self.sim, config.trigger, self) if config.trigger else None
+        if self.trigger:
+            self.requests.on_success = self.trigger.succeeded
+        self.migration = Migration(self.sim, self.net, migration) if migration else None
+
+    def run(self) -> dict[str, float]:
+        self.sim.start()
+        self.source.start()
+        for part in (self.injector, self.trigger, self.migration):
+            if part:
+                part.start()
+        self.sim.run(until=self.end)
+        return self.metrics()
+
+    def metrics(self) -> dict[str, float]:
+        window = self.end - self.sim.warmup
+        out = self.net.metrics(self.sim.now, window)
+        if not (self.migration or self.net).conserved():
+            raise KernsimError(f"conservation violated: {out}")
+        if self.requests:
+            out.update(self.requests.metrics(window))
+        if self.trigger:
+            out.update(self.trigger.metrics(self.end))
+        if self.injector:
+            out.update(self.injector.metrics(self.end))
+            rows = self.injector.rows()
+            if rows:
+                out["_samples"] = {"faults": rows}
+        if self.migration:
+            out.update(self.migration.metrics())
+            out.setdefault("_samples", {})["migrations"] = [self.migration.row()]
+        return out
+
+
+def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, float]:
+    """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
+    faults = getattr(config, "faults", None)
+    if getattr(config.experiment, "engine", "simpy") == "fast":
+        from kernsim.system import fast  # the blast-radius question only, vectorised
+
+        return fast.simulate(config, seed)
+    if faults is not None and faults.mode == "dependability":
+        from kernsim.system import faults as dependability  # the long time scale: no requests
+
+        return dependability.simulate(config, seed)
+    return Model(config, Streams(seed)).run()
+
+
+def _network(sim: Sim, config: Any) -> Network:
+    """The plain queueing network: components as stations, classes as routes."""
+    stations = {name: _station(sim, name, spec) for name, spec in config.components.items()}
+    classes = config.classes()
+    routes = [_route(sim, stations, c.path, config.transport) for c in classes.values()]
+    return Network(sim, stations, list(classes), routes)
+
+
+def _route(sim: Sim, stations: dict, path: list[str], transport: Any) -> tuple:
+    steps = []
+    for i, name in enumerate(path):
+        delay = None if i == 0 else _transport(sim, path[i - 1], name, transport)
+        steps.append((stations[name], delay))
+    return tuple(steps)
+
+
+def _sampler(sim: Sim, stream: str, spec: Any) -> Callable[[], float]:
+    return from_config(spec).sampler(sim.streams.get(stream))
+
+
+def _station(sim: Sim, name: str, spec: Any) -> Station:
+    service = _sampler(sim, f"service.{name}", spec.service)
+    return Station(sim, name, spec.servers, service, spec.discipline)
+
+
+def _transport(sim: Sim, a: str, b: str, transport: Any) -> Callable[[], float] | None:
+    spec = transport.edges.get(f"{a}->{b}", transport.delay)
+    dist = from_config(spec)
+    if isinstance(dist, Constant) and dist.mean == 0:
+        return None
+    return dist.sampler(sim.streams.get(f"transport.{a}->{b}"))
+
+
+def _source(sim: Sim, net, picker: ClassPicker, workload: Any, requests: Requests | None):
+    if workload.kind == "open":
+        arrivals = _sampler(sim, "workload.arrivals", workload.interarrival)
+        return OpenSource(sim, net, picker, arrivals, requests)
+    think = _sampler(sim, "workload.think", workload.think)
+    return ClosedSource(sim, net, picker, workload.clients, think, requests)
+
+
+def offered_load(config: Any) -> dict[str, float]:
+    """Per-component utilisation an open workload asks for (ρ); empty for closed ones.
+
+    With ``[system]`` the one entry ``cores`` is a lower bound of the CPU load:
+    user, trap and component work per request, without IPC or lock overheads.
+    """
+    if config.workload is None or config.workload.kind != "open":
+        return {}
+    rate = 1.0 / _dist(config.workload.interarrival).mean
+    if config.system is not None:
+        return {"cores": rate * _cpu_demand(config) / config.system.cores}
+    classes = config.classes()
+    total = sum(c.share for c in classes.values())
+    load = {name: 0.0 for name in config.components}
+    for cls in classes.values():
+        for name in cls.path:
+            spec = config.components[name]
+            load[name] += rate * cls.share / total * _dist(spec.service).mean / spec.servers
+    return load
+
+
+def _cpu_demand(config: Any) -> float:
+    """Mean CPU time per request that no structure can avoid (µs)."""
+    classes = config.classes()
+    total = sum(c.share for c in classes.values())
+    trap = _dist(config.system.trap).mean
+    demand = 0.0
+    for cls in classes.values():
+        work = _dist(cls.user).mean + trap + sum(
+            _dist(config.components[n].service).mean + _dist(config.components[n].critical).mean
+            for n in cls.path)
+        demand += cls.share / total * work
+    return demand
+
+
+def _dist(spec: Any) -> Distribution:
+    return from_config(spec)

@@ -1,0 +1,86 @@
+"""Server domains (``threads`` workers that jobs enter and leave) and striped locks."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from kernsim.engine.monitor import Quantiles, TimeWeighted
+from kernsim.system.locks import Lock
+
+
+class Server:
+    """A user-level server: a job holds one of its threads from call to reply.
+
+    A job that finds every thread busy blocks (gives its core up) in FIFO
+    order; the thread passes straight to it when one leaves.
+    """
+
+    def __init__(self, kernel, name: str, threads: int, cores) -> None:
+        self.kernel = kernel
+        self.name = name
+        self.threads = threads
+        self.cores = cores
+        self.busy = 0
+        self.queue: deque = deque()
+        self.level = TimeWeighted()
+        kernel.sim.on_warmup(self.level.reset)
+
+    def enter(self, job) -> bool:
+        """Take a thread now (True), or queue for one without a core (False)."""
+        if self.busy < self.threads:
+            self.busy += 1
+            self.level.update(self.kernel.sim._now, self.busy)
+            job.servers.append(self)
+            return True
+        job.cores.release(job)
+        self.queue.append(job)
+        return False
+
+    def leave(self) -> None:
+        if self.queue:
+            job = self.queue.popleft()
+            job.servers.append(self)
+            job.cores.acquire(job, self.kernel.advance)
+        else:
+            self.busy -= 1
+            self.level.update(self.kernel.sim._now, self.busy)
+
+    def forget(self, job) -> None:
+        """A failed job stops waiting for a thread."""
+        if job in self.queue:
+            self.queue.remove(job)
+
+    def metrics(self, now: float) -> dict[str, float]:
+        return {f"util.{self.name}": self.level.mean(now) / self.threads}
+
+
+class Striped:
+    """``len(locks)`` per-object locks; each request touches one, chosen uniformly."""
+
+    def __init__(self, name: str, locks: list[Lock], rng: np.random.Generator) -> None:
+        self.name = name
+        self.locks = locks
+        self.rng = rng
+        self.draws: list[int] = []
+
+    def request(self, job, work: float, mean: float, cat: str) -> None:
+        if not self.draws:
+            self.draws.extend(self.rng.integers(0, len(self.locks), 1024).tolist())
+        self.locks[self.draws.pop()].request(job, work, mean, cat)
+
+    def metrics(self) -> dict[str, float]:
+        """Totals over the stripes: acquisitions, mean wait and hold (weighted), worst p99."""
+        parts = [lock.metrics() for lock in self.locks]
+        n = sum(p[f"lock.{lk.name}.acquisitions"] for p, lk in zip(parts, self.locks))
+        waits = Quantiles()
+        for lk in self.locks:
+            waits.merge(lk.wait)
+        hold = sum(lk.hold_sum for lk in self.locks)
+        return {
+            f"lock.{self.name}.acquisitions": n,
+            f"lock.{self.name}.wait_mean": waits.mean if waits.count else np.nan,
+            f"lock.{self.name}.wait_p99": waits.percentile(99),
+            f"lock.{self.name}.hold_mean": hold / n if n else np.nan,
+        }

@@ -1,0 +1,63 @@
+"""A temporary overload and the test for a metastable state after it.
+
+During ``[trigger]`` a component's service slows (capacity drop) or the
+arrival rate rises (load spike); the swap happens at the window's ends, so
+the model pays nothing outside it. Goodput (requests that succeed) is
+counted in bins by the clients; the run is *metastable* when goodput in the
+last stretch, ``settle`` × ``length`` after the trigger ended, is still below
+``collapse`` × its level before the trigger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernsim.system.sim import Sim
+
+
+class Trigger:
+    """Slows a station (or speeds up arrivals) for a while; judges recovery afterwards."""
+
+    def __init__(self, sim: Sim, spec: Any, model) -> None:
+        self.sim, self.spec, self.model = sim, spec, model
+        self.start_t = sim.warmup + spec.at
+        self.end_t = self.start_t + spec.length
+        self.tail_t = self.end_t + spec.settle * spec.length
+        self.counts = [0, 0, 0]  # successes before, during, and in the tail after the trigger
+        self.saved = None
+
+    def start(self) -> None:
+        self.sim.after(self.start_t, self._begin)
+        self.sim.after(self.end_t, self._end)
+
+    def _begin(self, _ev) -> None:
+        obj, attr = self._knob()
+        base, factor = getattr(obj, attr), self.spec.factor
+        self.saved = base
+        setattr(obj, attr, (lambda: base() / factor))
+
+    def _end(self, _ev) -> None:
+        obj, attr = self._knob()
+        setattr(obj, attr, self.saved)
+
+    def _knob(self) -> tuple[Any, str]:
+        if self.spec.kind == "capacity":
+            return self.model.net.stations[self.spec.target], "service"
+        return self.model.source, "interarrival"
+
+    def succeeded(self, now: float) -> None:
+        if now < self.sim.warmup:
+            return
+        if now < self.start_t:
+            self.counts[0] += 1
+        elif now < self.end_t:
+            self.counts[1] += 1
+        elif now >= self.tail_t:
+            self.counts[2] += 1
+
+    def metrics(self, end: float) -> dict[str, float]:
+        spans = (self.start_t - self.sim.warmup, self.spec.length, end - self.tail_t)
+        before, during, after = (n / span * 1e6 for n, span in zip(self.counts, spans))
+        return {"trigger.goodput_before": before, "trigger.goodput_during": during,
+                "trigger.goodput_after": after,
+                "metastable": int(after < self.spec.collapse * before)}
