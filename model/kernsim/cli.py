@@ -207,7 +207,7 @@ def cmd_init(a: argparse.Namespace) -> int:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
-    from kernsim.bench import BenchOptions, render_table, run_bench, to_json
+    from kernsim.bench.measure import BenchOptions, render_table, run_bench, to_json
 
     if a.sweep:
         return _bench_sweep(a.quick, a.json, a.save)
@@ -227,8 +227,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 
 def _bench_sweep(quick: bool, as_json: bool, save: Path | None) -> int:
-    from kernsim.bench import to_json
-    from kernsim.bench_sweep import SweepOptions, render, run_sweep_bench
+    from kernsim.bench.measure import to_json
+    from kernsim.bench.sweep import SweepOptions, render, run_sweep_bench
 
     options = SweepOptions.quick() if quick else SweepOptions()
     result = run_sweep_bench(options, progress=lambda t: err.print(t, style="dim", markup=False))

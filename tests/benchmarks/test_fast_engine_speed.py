@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from kernsim import bench
+from kernsim.bench import measure as bench
 from kernsim.engine.streams import task_seed
 
 FAULTS = 50_000

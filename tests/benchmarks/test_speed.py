@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from kernsim import bench
+from kernsim.bench import measure as bench
 from kernsim.engine.streams import task_seed
 
 BARE_EVENTS = 200_000

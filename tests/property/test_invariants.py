@@ -16,8 +16,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kernsim.build import offered_load, simulate
 from kernsim.experiment.load import from_dict
-from kernsim.system.build import offered_load, simulate
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 DURATION = 2000.0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest
 
-from kernsim.analysis.quantiles import order_statistic_ranks, quantile_ci, quantile_ci_bootstrap
+from kernsim.stats.quantiles import order_statistic_ranks, quantile_ci, quantile_ci_bootstrap
 
 Q, N = 0.9, 100
 TRUE_P90 = np.log(10.0)  # exponential(1): -ln(1 - 0.9)

@@ -8,7 +8,7 @@ import pytest
 from scipy.signal import lfilter
 from scipy.stats import beta, binomtest, norm
 
-from kernsim.analysis.stats import batch_means, clopper_pearson, lag1_autocorrelation, wilson
+from kernsim.stats.intervals import batch_means, clopper_pearson, lag1_autocorrelation, wilson
 
 MU = 10.0
 

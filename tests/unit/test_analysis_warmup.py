@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy.signal import lfilter
 
-from kernsim.analysis.warmup import batch_series, mser5, mser_statistic, truncate
+from kernsim.stats.warmup import batch_series, mser5, mser_statistic, truncate
 
 PHI, OFFSET = 0.9, 50.0
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from kernsim.analysis.failures import blast_radius_pmf, outage_fraction
-from kernsim.analysis.stats import proportion_ci
+from kernsim.stats.intervals import proportion_ci
 
 #: arch a: radii 1, 1, 3 (one outage); arch b: 2, 2 (two outages)
 ROWS = pd.DataFrame({"design_point": [0, 0, 0, 1, 1], "arch": list("aaabb"),

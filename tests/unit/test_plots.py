@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from kernsim.analysis import plots
-from kernsim.analysis.warmup import mser5
+from kernsim.stats.warmup import mser5
 
 ARCHS, CORES, REPS = ("monolithic", "microkernel"), (1, 2, 4), 3
 

@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kernsim.analysis.stats import t_interval
 from kernsim.errors import ConfigError
 from kernsim.experiment.load import config_hash, from_dict, read_toml
 from kernsim.experiment.runner import run
 from kernsim.experiment.sequential import next_count
 from kernsim.experiment.verify import verify
+from kernsim.stats.intervals import t_interval
 
 MM1 = Path(__file__).resolve().parents[2] / "experiments" / "validation" / "mm1.toml"
 METRICS = ["throughput", "wait_mean"]

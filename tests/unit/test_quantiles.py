@@ -148,8 +148,8 @@ def test_os_model_memory_is_flat_in_simulated_time():
     """Past the first block, a longer run keeps no per-request values: the tracemalloc
     peak grows by less than one float per extra request (keeping each response time in
     the overall and the per-class tallies would cost 16 bytes per request)."""
+    from kernsim.build import Model
     from kernsim.experiment.load import from_dict
-    from kernsim.system.build import Model
 
     def run(duration: float) -> tuple[int, int]:
         raw = {"experiment": {"name": "mem", "replications": 1, "duration": duration},

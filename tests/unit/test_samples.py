@@ -74,8 +74,8 @@ def test_columnar_sample_rows_write_the_same_table_as_dict_rows():
     import numpy as np
     import pyarrow as pa
 
+    from kernsim.dependability.fast import Rows
     from kernsim.experiment.store import _sample_table
-    from kernsim.system.fast import Rows
 
     rows = Rows({"origin": np.array([0, 1, 0]), "blast_radius_components": np.array([1, 3, 2]),
                  "system_down": np.array([False, True, False])}, {"origin": ["web", "db"]})

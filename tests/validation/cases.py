@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from kernsim.analysis.stats import t_interval
 from kernsim.experiment.load import Experiment, load
 from kernsim.experiment.runner import Task, run_task, tasks_for
+from kernsim.stats.intervals import t_interval
 
 from . import closed_forms as cf
 

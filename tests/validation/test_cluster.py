@@ -20,11 +20,11 @@ import copy
 import numpy as np
 import pytest
 
-from kernsim.analysis.stats import wilson
+from kernsim.dependability.cascade import blast_radius, instance_graph
 from kernsim.errors import ConfigError
 from kernsim.experiment.load import from_dict
 from kernsim.experiment.runner import run_task, tasks_for
-from kernsim.system.cascade import blast_radius, instance_graph
+from kernsim.stats.intervals import wilson
 
 ALPHA = 0.001
 

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernsim.analysis.stats import t_interval
+from kernsim.dependability.cascade import blast_radius, instance_graph
 from kernsim.experiment.load import from_dict
 from kernsim.experiment.runner import run_task, tasks_for
-from kernsim.system.cascade import blast_radius, instance_graph
+from kernsim.stats.intervals import t_interval
 
 LEVEL = 0.99
 ALPHA = 0.001

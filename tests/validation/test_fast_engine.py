@@ -1,4 +1,4 @@
-"""``experiment.engine = "fast"`` (``kernsim.system.fast``) against the SimPy dependability mode.
+"""``experiment.engine = "fast"`` (``kernsim.dependability.fast``) against the SimPy dependability mode.
 
 Both engines run through the runner's task path (``run_task``, hence
 ``build.simulate``'s dispatch) on the same ``[faults]`` table, with repairs
@@ -26,11 +26,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernsim.analysis.stats import wilson
+from kernsim.dependability import fast
 from kernsim.engine.dists import from_config
 from kernsim.experiment.load import from_dict, load
 from kernsim.experiment.runner import run_task, tasks_for
-from kernsim.system import fast
+from kernsim.stats.intervals import wilson
 
 ROOT = Path(__file__).resolve().parents[2]
 AVAILABILITY = ROOT / "experiments" / "validation" / "availability.toml"

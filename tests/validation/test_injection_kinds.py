@@ -20,10 +20,10 @@ import math
 import numpy as np
 import pytest
 
-from kernsim.analysis.stats import t_interval, wilson
+from kernsim.build import Model, simulate
 from kernsim.engine.streams import Streams
 from kernsim.experiment.load import from_dict
-from kernsim.system.build import Model, simulate
+from kernsim.stats.intervals import t_interval, wilson
 
 LEVEL = 0.99
 

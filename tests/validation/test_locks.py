@@ -8,7 +8,7 @@ the number ``k`` of cores holding or waiting is the birth–death chain of
 ``markov.py`` (arrivals ``(n − k)/a``, service ``1/(s + h(k))``).
 
 Statistical checks pass when the analytic value lies inside the model's own
-99% Student-t interval over replications (``kernsim.analysis.stats.t_interval``);
+99% Student-t interval over replications (``kernsim.stats.intervals.t_interval``);
 exact claims (deterministic or identical runs) are checked for equality, with
 a relative 1e-12 only where the same rational is computed by the model in
 another order of floating-point operations. Seeds are fixed up front.
@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kernsim.analysis.stats import t_interval
+from kernsim.build import simulate
 from kernsim.experiment.load import from_dict
 from kernsim.experiment.runner import tasks_for
-from kernsim.system.build import simulate
+from kernsim.stats.intervals import t_interval
 
 from . import cases
 from . import closed_forms as cf

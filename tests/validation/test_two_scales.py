@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 from scipy.special import stdtrit
 
+from kernsim.dependability.performability import _measure, goodput
 from kernsim.experiment.load import load
 from kernsim.experiment.runner import run_task, tasks_for
-from kernsim.system.performability import _measure, goodput
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVEL = 0.99

@@ -1,12 +1,15 @@
 """Output analysis of results frames: CIs, warm-up, comparisons, quantiles, plots, reports.
 
-Submodules (imported on first use, so ``import kernsim.analysis`` stays cheap):
+Every name below is importable from here (its module is imported on first use,
+so ``import kernsim.analysis`` stays cheap); the estimators on plain arrays live
+in :mod:`kernsim.stats`:
 
-- ``stats``: ``t_interval``, ``summarize``, ``batch_means``, ``wilson``, ``clopper_pearson``
-- ``warmup``: ``mser5``, ``truncate``
+- ``kernsim.stats.intervals``: ``t_interval``, ``batch_means``, ``wilson``, ``clopper_pearson``
+- ``kernsim.stats.warmup``: ``mser5``, ``truncate``
+- ``kernsim.stats.quantiles``: ``quantile_ci`` (order statistics), ``quantile_ci_bootstrap``
+- ``stats``: ``summarize`` (a results frame per design point and metric)
 - ``compare``: ``paired_difference``, ``paired_differences``, ``independent_difference``,
   ``variance_reduction``
-- ``quantiles``: ``quantile_ci`` (order statistics), ``quantile_ci_bootstrap``
 - ``failures``: ``blast_radius_pmf`` (PMF and ECDF with CIs), ``outage_fraction``
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
   ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``
@@ -16,14 +19,18 @@ Submodules (imported on first use, so ``import kernsim.analysis`` stays cheap):
 from importlib import import_module
 
 _HOME = {
-    "t_interval": "stats", "summarize": "stats", "batch_means": "stats",
-    "proportion_ci": "stats", "wilson": "stats", "clopper_pearson": "stats",
-    "mser5": "warmup", "truncate": "warmup",
-    "paired_difference": "compare", "paired_differences": "compare",
-    "independent_difference": "compare", "variance_reduction": "compare",
-    "quantile_ci": "quantiles", "quantile_ci_bootstrap": "quantiles",
-    "blast_radius_pmf": "failures", "outage_fraction": "failures",
-    "build_report": "html",
+    "t_interval": "kernsim.stats.intervals", "batch_means": "kernsim.stats.intervals",
+    "proportion_ci": "kernsim.stats.intervals", "wilson": "kernsim.stats.intervals",
+    "clopper_pearson": "kernsim.stats.intervals", "summarize": "kernsim.analysis.stats",
+    "mser5": "kernsim.stats.warmup", "truncate": "kernsim.stats.warmup",
+    "paired_difference": "kernsim.analysis.compare",
+    "paired_differences": "kernsim.analysis.compare",
+    "independent_difference": "kernsim.analysis.compare",
+    "variance_reduction": "kernsim.analysis.compare",
+    "quantile_ci": "kernsim.stats.quantiles", "quantile_ci_bootstrap": "kernsim.stats.quantiles",
+    "blast_radius_pmf": "kernsim.analysis.failures",
+    "outage_fraction": "kernsim.analysis.failures",
+    "build_report": "kernsim.analysis.html",
 }
 
 __all__ = list(_HOME)
@@ -32,5 +39,5 @@ __all__ = list(_HOME)
 def __getattr__(name: str):
     """``kernsim.analysis.mser5`` etc.: import the submodule that defines it on first use."""
     if name in _HOME:
-        return getattr(import_module(f"kernsim.analysis.{_HOME[name]}"), name)
+        return getattr(import_module(_HOME[name]), name)
     raise AttributeError(f"module 'kernsim.analysis' has no attribute {name!r}")

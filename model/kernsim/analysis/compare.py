@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from kernsim.analysis.stats import t_interval
+from kernsim.stats.intervals import t_interval
 
 
 class Difference(NamedTuple):

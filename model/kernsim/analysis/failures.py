@@ -3,7 +3,7 @@
 Each function takes the ``faults`` sample rows (``kernsim.load_samples(dir,
 "faults")``: one row per fault) and returns a tidy frame, one row per group
 (× value), with Wilson (or Clopper–Pearson) intervals from
-:func:`kernsim.analysis.stats.proportion_ci`. Intervals are pointwise.
+:func:`kernsim.stats.intervals.proportion_ci`. Intervals are pointwise.
 
 The faults are pooled, so the intervals treat them as independent trials. That
 holds for an injection campaign (one fault per replication) and for
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kernsim.analysis.stats import proportion_ci
+from kernsim.stats.intervals import proportion_ci
 
 #: the group columns when none are given: one design point each
 BY = ("design_point",)

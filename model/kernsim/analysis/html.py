@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from kernsim.analysis import plots
-from kernsim.analysis.stats import t_interval
+from kernsim.stats.intervals import t_interval
 
 MAIN_METRICS = ("throughput", "response_mean", "response_p50", "response_p95", "response_p99",
                 "wait_mean", "lock_wait_mean", "availability", "blast_radius_components")

@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kernsim.analysis.failures import blast_radius_pmf
-from kernsim.analysis.stats import proportion_ci, t_interval
+from kernsim.stats.intervals import proportion_ci, t_interval
 
 PALETTE = "colorblind"
 RC = {"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
@@ -326,12 +326,12 @@ def published_overlay(model_df: pd.DataFrame, published: pd.DataFrame, x: str, q
 def warmup(series, cut) -> Figure:
     """Check an MSER-5 truncation: the series, its batch means and the cut; MSER(d) below.
 
-    ``cut`` is a :class:`~kernsim.analysis.warmup.WarmupCut` or an observation
+    ``cut`` is a :class:`~kernsim.stats.warmup.WarmupCut` or an observation
     count. Top panel: the raw series (thin), means of batches of 5, a vertical
     line at the cut and the dropped part shaded; bottom: MSER(d) against the
     truncation point with its minimum marked (3 lines on top, 1 below).
     """
-    from kernsim.analysis.warmup import batch_series, mser5
+    from kernsim.stats.warmup import batch_series, mser5
 
     y = np.asarray(series, dtype=float)
     t = np.asarray(series.index, dtype=float) if isinstance(series, pd.Series) else \

@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kernsim.config import presets as arch
+from kernsim.config.messages import config_error
+from kernsim.config.schema import Config
 from kernsim.errors import ConfigError
-from kernsim.experiment.config import Config
-from kernsim.experiment.errors import config_error
 from kernsim.experiment.sweep import expand
-from kernsim.system import arch
 
 #: keys that may change between runs of one results folder without making it
 #: a different experiment (more replications, or a precision target, extend it;

@@ -46,7 +46,7 @@ def next_count(count: int, need: float, cap: int) -> int:
 
 def check(values: list[float], relative: float, level: float) -> dict:
     """Mean, CI half-width and target of ``values``; ``need``: the estimated count."""
-    from kernsim.analysis.stats import t_interval  # pandas: only when a run checks
+    from kernsim.stats.intervals import t_interval  # pandas: only when a run checks
 
     mean, low, high = t_interval(values, level)
     half = float((high - low) / 2)

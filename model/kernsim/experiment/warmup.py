@@ -2,7 +2,7 @@
 
 The pilot is one replication without warm-up, on its own seed (spawn key
 ``PILOT``, never a replication's). Its response times, in completion order and
-indexed by completion time, go to MSER-5 (``kernsim.analysis.warmup.mser5``);
+indexed by completion time, go to MSER-5 (``kernsim.stats.warmup.mser5``);
 the warm-up is the completion time of the first kept observation (0 if MSER
 keeps everything). The chosen value is set on the design point's config and
 shown as the swept column ``experiment.warmup`` in the results.
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kernsim.analysis.warmup import mser5
+from kernsim.build import Model
 from kernsim.engine.streams import Streams, task_seed
 from kernsim.errors import KernsimError
-from kernsim.system.build import Model
+from kernsim.stats.warmup import mser5
 
 PILOT = 2**32 - 1
 

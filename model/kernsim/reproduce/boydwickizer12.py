@@ -91,7 +91,7 @@ def reproduce(ctx: runs.Context) -> Result:
 
 def sim_curves(df: pd.DataFrame) -> pd.DataFrame:
     """Mean speedup and its 95% t-interval per curve and core count."""
-    from kernsim.analysis.stats import t_interval
+    from kernsim.stats.intervals import t_interval
 
     rows = []
     for (f, kind, n), part in df.groupby(["fraction", KIND, CORES]):

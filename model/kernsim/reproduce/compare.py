@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kernsim.analysis.stats import t_interval
+from kernsim.stats.intervals import t_interval
 
 ROLES = ("prediction", "check", "calibration", "model")
 LEVEL = 0.95

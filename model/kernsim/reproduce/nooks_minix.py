@@ -100,7 +100,7 @@ def window_hours(ctx: runs.Context, values: dict) -> float:
 
 def rows_for(pub: pd.DataFrame, df: pd.DataFrame, samples: pd.DataFrame,
              per_rep: pd.DataFrame, hours: float) -> list[Row]:
-    from kernsim.analysis.stats import clopper_pearson
+    from kernsim.stats.intervals import clopper_pearson
 
     share = samples.groupby("replication")["origin"].apply(lambda o: (o == "driver").mean() * 100)
     injected = published.value(pub, "faults injected", MINIX)

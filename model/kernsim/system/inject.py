@@ -38,7 +38,7 @@ Recurring faults (``ttf``)
 Forced down (``down``)
     The listed components' domains (or the listed domains) are down from time
     0 for the whole run and no fault is injected: a degraded state of the
-    system, as the two-scale mode (:mod:`kernsim.system.performability`) needs.
+    system, as the two-scale mode (:mod:`kernsim.dependability.performability`) needs.
 
 Results: one ``_samples`` row ``faults`` per fault: ``t``, ``origin``,
 ``kind``, ``detected`` (corruption caught at once), ``blast_radius_components``
@@ -67,8 +67,8 @@ from typing import Any
 import numpy as np
 
 from kernsim.engine.dists import from_config
+from kernsim.engine.sim import Sim
 from kernsim.system.poison import Poison
-from kernsim.system.sim import Sim
 
 NAN = math.nan
 
@@ -130,7 +130,7 @@ class Injector:
         self.error = from_config(spec.error_delay).sampler(streams.get("faults.error"))
         self.hang_timeout = _sampler(spec.server_timeout, streams.get("faults.server_timeout"))
         self.faults: list[Fault] = []
-        self.requests = None  # the clients (kernsim.system.client.Requests), set by the Model
+        self.requests = None  # the clients (kernsim.queueing.clients.Requests), set by the Model
 
     def _pick(self, rng: np.random.Generator) -> str:
         names = list(self.config.components)

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from kernsim.engine.dists import Constant, from_config
-from kernsim.system.cpu import Cores, shares
+from kernsim.engine.sim import Sim
+from kernsim.queueing.outcomes import Outcomes
+from kernsim.system.cores import Cores, shares
 from kernsim.system.job import Job
 from kernsim.system.locks import Lock, make_lock
-from kernsim.system.outcomes import Outcomes
-from kernsim.system.server import Server, Striped
-from kernsim.system.sim import Sim
+from kernsim.system.servers import Server, Striped
 
 CPU, LOCK, ENTER, LEAVE, IO, FORK, MOVE, DONE = range(8)
 SWITCH = ("switch",)

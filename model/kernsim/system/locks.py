@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 
 from kernsim.engine.monitor import Quantiles
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
 
 KINDS = ("ticket", "mcs", "mutex", "rwlock")
 

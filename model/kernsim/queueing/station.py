@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from kernsim.engine.monitor import TimeWeighted
-from kernsim.system.request import Request
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
+from kernsim.queueing.request import Request
 
 
 class Pause(NamedTuple):

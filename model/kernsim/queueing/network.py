@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kernsim.system.outcomes import Outcomes
-from kernsim.system.request import Request
-from kernsim.system.sim import Sim
-from kernsim.system.station import Station
+from kernsim.engine.sim import Sim
+from kernsim.queueing.outcomes import Outcomes
+from kernsim.queueing.request import Request
+from kernsim.queueing.station import Station
 
 #: a route is a tuple of steps; a step is (station, transport delay sampler or None)
 Step = tuple[Station, Callable[[], float] | None]

@@ -1,6 +1,6 @@
 """Two time scales: goodput per failure state, from the performance model (performability).
 
-The long time scale (:mod:`kernsim.system.faults`, months of faults and
+The long time scale (:mod:`kernsim.dependability.timed`, months of faults and
 repairs, no requests) meets the short one (the OS model, µs per request)
 through a reward per state (docs/design.md §4, "Faults"). With
 ``[faults.performability] model = "perf.toml"`` every dependability unit
@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
+from kernsim.build import Model
 from kernsim.engine.streams import Streams
-from kernsim.system.build import Model
 
 
 class Reward:

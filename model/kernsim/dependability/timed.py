@@ -45,7 +45,7 @@ Cascade (instantaneous, at the fault's time)
        (it rejoins when the quorum is back).
     Without ``needs``, the final set is the set reachable from the origin in
     the random graph that keeps each instance edge with its probability,
-    domains being edges of probability 1 both ways (``kernsim.system.cascade``
+    domains being edges of probability 1 both ways (``kernsim.dependability.cascade``
     samples exactly this). With it, it is the smallest set that holds the
     origin and is closed under the kept edges, the domains and the quorum
     rule: the order in which the steps run does not change it.
@@ -92,7 +92,7 @@ Metrics (over the window [warmup, warmup + duration])
                          instance on every node (``all_nodes`` below)
 ``performability.*``     with ``[faults.performability]``: the time-weighted
                          goodput of the performance model over the states
-                         met (:mod:`kernsim.system.performability`)
+                         met (:mod:`kernsim.dependability.performability`)
 
 Samples: ``"_samples": {"faults": rows}``, one row per spontaneous fault in the window
 -------------------------------------------------------------------------------------
@@ -124,11 +124,11 @@ from typing import Any
 import numpy as np
 import simpy
 
+from kernsim.dependability.performability import Reward
 from kernsim.engine.dists import from_config
 from kernsim.engine.monitor import TimeWeighted
+from kernsim.engine.sim import Sim
 from kernsim.engine.streams import Streams
-from kernsim.system.performability import Reward
-from kernsim.system.sim import Sim
 
 NAN = math.nan
 

@@ -1,6 +1,6 @@
 """Vectorised Monte Carlo of the independent cascade: the blast-radius distribution, no timing.
 
-The same cascade as :mod:`kernsim.system.faults` (which documents it), with the
+The same cascade as :mod:`kernsim.dependability.timed` (which documents it), with the
 whole graph up when the fault strikes: the origin fails, and every newly failed
 vertex tries each of its out-edges once, failing the target with the edge's
 probability. A domain is a set of edges of probability 1 both ways
@@ -58,12 +58,12 @@ def instance_graph(spec: Any) -> tuple[list[tuple[str, int]], list[tuple[int, in
     unit, or with ``fanout`` to the next ones on a ring (``FaultsSpec.pairs``);
     a domain adds probability-1 edges between each ordered pair of members.
     The quorum rule (a unit's ``needs``) is no edge: a spec that uses it raises
-    ``ValueError`` (only :mod:`kernsim.system.faults` runs it).
+    ``ValueError`` (only :mod:`kernsim.dependability.timed` runs it).
     """
     quorum = [name for name, u in spec.units.items() if u.needs]
     if quorum:
         raise ValueError(f"faults.units.{quorum[0]}.needs: the quorum rule is not an edge; "
-                         "kernsim.system.cascade cannot run it (the SimPy model does)")
+                         "kernsim.dependability.cascade cannot run it (the SimPy model does)")
     names = [(unit, i) for unit, u in spec.units.items() for i in range(u.count)]
     index = {name: k for k, name in enumerate(names)}
     edges, probs = [], []

@@ -1,6 +1,6 @@
 """Build a runnable system from a validated config, and run one replication.
 
-The config is a ``kernsim.experiment.config.Config`` (used by duck typing: the
+The config is a ``kernsim.config.schema.Config`` (used by duck typing: the
 system never imports the experiment layer).
 """
 
@@ -12,17 +12,17 @@ from typing import Any
 import numpy as np
 
 from kernsim.engine.dists import Constant, Distribution, from_config
+from kernsim.engine.sim import Sim
 from kernsim.engine.streams import Streams
 from kernsim.errors import KernsimError
-from kernsim.system.client import Policy, Requests
+from kernsim.queueing.clients import Policy, Requests
+from kernsim.queueing.migration import Migration
+from kernsim.queueing.network import Network
+from kernsim.queueing.sources import ClassPicker, ClosedSource, OpenSource
+from kernsim.queueing.station import Station
+from kernsim.queueing.trigger import Trigger
 from kernsim.system.inject import Injector
 from kernsim.system.kernel import Kernel
-from kernsim.system.migrate import Migration
-from kernsim.system.network import Network
-from kernsim.system.sim import Sim
-from kernsim.system.station import Station
-from kernsim.system.trigger import Trigger
-from kernsim.system.workload import ClassPicker, ClosedSource, OpenSource
 
 
 class Model:
@@ -81,11 +81,11 @@ def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, float]:
     """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
     faults = getattr(config, "faults", None)
     if getattr(config.experiment, "engine", "simpy") == "fast":
-        from kernsim.system import fast  # the blast-radius question only, vectorised
+        from kernsim.dependability import fast  # the blast-radius question only, vectorised
 
         return fast.simulate(config, seed)
     if faults is not None and faults.mode == "dependability":
-        from kernsim.system import faults as dependability  # the long time scale: no requests
+        from kernsim.dependability import timed as dependability  # the long time scale: no requests
 
         return dependability.simulate(config, seed)
     return Model(config, Streams(seed)).run()

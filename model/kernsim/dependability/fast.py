@@ -1,7 +1,7 @@
 """The fast engine: the dependability mode's blast-radius question, vectorised (no timing).
 
 ``[experiment] engine = "fast"`` with ``[faults] mode = "dependability"`` runs
-here instead of :mod:`kernsim.system.faults` (``build.simulate`` dispatches). It
+here instead of :mod:`kernsim.dependability.timed` (``build.simulate`` dispatches). It
 answers only "how far does one fault spread, and does it take the system
 down?": no clock, no repairs, so no availability.
 
@@ -19,12 +19,12 @@ Origin
     ``ttf`` never originate.
 Cascade
     The whole system is up when the fault strikes. The graph is
-    :func:`kernsim.system.cascade.instance_graph` of the ``[faults]`` table
+    :func:`kernsim.dependability.cascade.instance_graph` of the ``[faults]`` table
     (unit edges per instance pair, or to the ``fanout`` next ones on a ring;
     domains as probability-1 edges both ways);
     the failed set is what the origin reaches when each edge is kept with its
     probability (stream ``fast.cascade``), exactly the cascade of
-    :mod:`kernsim.system.faults` on an all-up graph.
+    :mod:`kernsim.dependability.timed` on an all-up graph.
 Kinds
     ``crash`` and ``hang`` spread alike (the watchdog only delays repair).
     ``corruption``: one Bernoulli(``detect``) per fault (stream
@@ -63,7 +63,7 @@ No time-based metric exists here: ``availability``, ``mttf_system``,
 
 Samples: ``"_samples": {"faults": rows}``, one row per trial
 ----------------------------------------------------------
-The columns of :mod:`kernsim.system.faults` without the two times (``t``,
+The columns of :mod:`kernsim.dependability.timed` without the two times (``t``,
 ``time_to_recovery``): ``origin``, ``origin_instance``, ``kind``,
 ``detected``, ``blast_radius_components``, ``blast_radius_nodes``,
 ``all_nodes``, ``down_before`` (always 0) and ``system_down``. The rows are
@@ -78,9 +78,9 @@ from typing import Any
 
 import numpy as np
 
+from kernsim.dependability.cascade import _csr, _ranges, instance_graph, reach
 from kernsim.engine.dists import from_config
 from kernsim.engine.streams import Streams
-from kernsim.system.cascade import _csr, _ranges, instance_graph, reach
 
 NAN = float("nan")
 #: trial × instance cells per chunk (a bool and an int32 matrix, two count tables)

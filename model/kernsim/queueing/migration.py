@@ -46,7 +46,7 @@ import math
 from typing import Any
 
 from kernsim.engine.dists import from_config
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
 
 
 def precopy(size: float, bandwidth: float, dirty_rate: float, rounds: int) -> list[float]:

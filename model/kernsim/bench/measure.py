@@ -202,8 +202,8 @@ def mmc_config(path: Path, customers: int) -> Any:
 
 def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
     """(c), (e), (f) Build kernsim's ``Model`` and run one replication."""
+    from kernsim.build import Model
     from kernsim.engine.streams import Streams
-    from kernsim.system.build import Model
 
     m = Model(config, Streams(seed))
     if counter:
@@ -250,8 +250,8 @@ def lock_study_score(cores: int) -> Callable[[dict], int]:
 
 def faults_config(path: Path, faults: int, engine: str = "simpy") -> Any:
     """A dependability config with its duration set so ≈ ``faults`` faults strike."""
+    from kernsim.dependability.fast import rate
     from kernsim.experiment.load import load
-    from kernsim.system.fast import rate
 
     duration = faults / rate(load(path).config.faults)
     return load(path, [f"experiment.duration={duration!r}",
@@ -260,8 +260,8 @@ def faults_config(path: Path, faults: int, engine: str = "simpy") -> Any:
 
 def dependability_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
     """(g) One replication of the SimPy dependability mode; its faults count as customers."""
+    from kernsim.dependability.timed import Dependability
     from kernsim.engine.streams import Streams
-    from kernsim.system.faults import Dependability
 
     m = Dependability(config, Streams(seed))
     if counter:
@@ -271,7 +271,7 @@ def dependability_run(config: Any, seed: Any, counter: EventCounter | None = Non
 
 def fast_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
     """(h) One replication of the fast engine (no engine events: ``counter`` is unused)."""
-    from kernsim.system import fast
+    from kernsim.dependability import fast
 
     return RunResult(int(fast.simulate(config, seed)["faults"]))
 
@@ -550,7 +550,7 @@ def wait_interval(waits: list[float], level: float, exact: float) -> dict | None
     """Mean wait over replications with a Student-t interval, and whether it covers ``exact``."""
     if not waits:
         return None
-    from kernsim.analysis.stats import t_interval
+    from kernsim.stats.intervals import t_interval
 
     mean, low, high = t_interval(waits, level)
     covers = None if math.isnan(low) else bool(low <= exact <= high)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def mser5(series, batch_size: int = 5) -> WarmupCut:
     half = len(z) // 2
     d = int(np.argmin(stat[: half + 1]))
     index = d * batch_size
-    time = series.index[index] if isinstance(series, pd.Series) else index
+    time = series.index[index] if _is_series(series) else index
     return WarmupCut(index=index, time=time, batches=d, batch_size=batch_size,
                      reliable=d < half, statistic=stat)
 
@@ -79,4 +78,9 @@ def mser5(series, batch_size: int = 5) -> WarmupCut:
 def truncate(series, cut: WarmupCut | int):
     """The series without its first ``cut`` observations (keeps a pandas index)."""
     n = int(cut)
-    return series.iloc[n:] if isinstance(series, pd.Series) else np.asarray(series)[n:]
+    return series.iloc[n:] if _is_series(series) else np.asarray(series)[n:]
+
+
+def _is_series(values: Any) -> bool:
+    """A pandas Series (told by its interface: this module does not import pandas)."""
+    return hasattr(values, "iloc") and hasattr(values, "index")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
 
 
 class Trigger:

@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
 
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
 
 
 class ClassPicker:

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 
 from kernsim.engine.monitor import TimeWeighted
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
 
 #: where a core's time goes; ``sleep`` is idle time while threads sleep on locks
 CATEGORIES = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")

@@ -1,7 +1,7 @@
 """The ``[faults]`` table: units that fail and are repaired, propagation, containment.
 
 ``mode = "dependability"`` runs the long-time-scale model of
-:mod:`kernsim.system.faults` (no requests); its docstring gives the semantics.
+:mod:`kernsim.dependability.timed` (no requests); its docstring gives the semantics.
 Every problem is reported under its own dotted key (``faults.edges.db->web``),
 with the value given and what is allowed.
 """
@@ -152,7 +152,7 @@ class FaultSystemSpec(Strict):
 
 
 class PerformabilitySpec(Strict):
-    """``[faults.performability]``: the two-time-scale reward (:mod:`kernsim.system.performability`).
+    """``[faults.performability]``: the two-time-scale reward (:mod:`kernsim.dependability.performability`).
 
     ``kernsim`` is an experiment file of the OS performance model (a path
     relative to the experiment file, else to the working folder); every

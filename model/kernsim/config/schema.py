@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from kernsim.config.faults import FaultsSpec, InjectionSpec, Problem, _raise
 from kernsim.engine.dists import from_config
 from kernsim.engine.units import parse_bytes, parse_duration
-from kernsim.experiment.faults_schema import FaultsSpec, InjectionSpec, Problem, _raise
 
 
 def _duration(value: Any) -> float:
@@ -87,7 +87,7 @@ class ExperimentSpec(Strict):
     task_timeout: Annotated[Duration, Field(gt=0)] | None = None  # per task; None: none
     precision: PrecisionSpec | None = None  # None: exactly ``replications`` per point
     # "fast": the blast-radius question of faults.mode = "dependability", vectorised
-    # (kernsim.system.fast; no timing, so no availability)
+    # (kernsim.dependability.fast; no timing, so no availability)
     engine: Literal["simpy", "fast"] = "simpy"
 
     @model_validator(mode="after")
@@ -274,7 +274,7 @@ class MigrationSpec(Strict):
     ``process`` stop too) and restarts it. Optional pre-copy rounds run while
     it serves; then it stops, drains, copies the rest at ``bandwidth`` and
     comes back after ``latency`` + ``resume`` (or ``restart``).
-    :mod:`kernsim.system.migrate` gives the full semantics.
+    :mod:`kernsim.queueing.migration` gives the full semantics.
     """
 
     component: Name
@@ -402,7 +402,7 @@ class Config(Strict):
                              f"run does (duration {end:g} µs), to see whether goodput recovers")
 
     def _check_migration(self, known: set[str]) -> None:
-        from kernsim.system.migrate import expected_total
+        from kernsim.queueing.migration import expected_total
 
         mig = self.migration
         if self.system is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kernsim.engine.monitor import Quantiles, Tally
-from kernsim.system.sim import Sim
+from kernsim.engine.sim import Sim
 
 
 class Outcomes:
