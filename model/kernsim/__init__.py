@@ -4,12 +4,7 @@
 ``kernsim.run_experiment(path)`` runs an experiment file from Python.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("kernsim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+from kernsim.version import __version__
 
 __all__ = ["__version__", "load_experiment", "load_results", "load_samples", "run_experiment", "summarize"]
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from kernsim.engine.dists import Constant, Distribution, from_config
+from kernsim.engine.dists import Constant, Distribution
 from kernsim.engine.sim import Sim
+from kernsim.engine.spec import from_config
 from kernsim.engine.streams import Streams
 from kernsim.errors import KernsimError
 from kernsim.queueing.clients import Policy, Requests
@@ -75,20 +74,6 @@ class Model:
             out.update(self.migration.metrics())
             out.setdefault("_samples", {})["migrations"] = [self.migration.row()]
         return out
-
-
-def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, float]:
-    """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
-    faults = getattr(config, "faults", None)
-    if getattr(config.experiment, "engine", "simpy") == "fast":
-        from kernsim.dependability import fast  # the blast-radius question only, vectorised
-
-        return fast.simulate(config, seed)
-    if faults is not None and faults.mode == "dependability":
-        from kernsim.dependability import timed as dependability  # the long time scale: no requests
-
-        return dependability.simulate(config, seed)
-    return Model(config, Streams(seed)).run()
 
 
 def _network(sim: Sim, config: Any) -> Network:

@@ -407,7 +407,7 @@ def parser() -> Parser:
 
 
 def _version() -> str:
-    from kernsim import __version__
+    from kernsim.version import __version__
 
     return f"kernsim {__version__}"
 

@@ -16,8 +16,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernsim.build import offered_load, simulate
+from kernsim.build import offered_load
 from kernsim.experiment.load import from_dict
+from kernsim.simulate import simulate
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 DURATION = 2000.0

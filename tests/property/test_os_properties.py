@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernsim.build import simulate
 from kernsim.experiment.load import from_dict
+from kernsim.simulate import simulate
 
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True)
 SUM = 1e-9  # shares are ratios of float sums; they sum to 1 up to rounding

@@ -21,9 +21,9 @@ from kernsim.engine.dists import (
     Normal,
     Uniform,
     Weibull,
-    from_config,
     scale,
 )
+from kernsim.engine.spec import from_config
 
 N = 200_000
 Z = stats.norm.ppf(1 - 0.001 / 2)  # two-sided 99.9%

@@ -7,8 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
-from kernsim.engine.dists import DistError, Gamma, LogNormal, from_config
+from kernsim.engine.dists import DistError, Gamma, LogNormal
 from kernsim.engine.fit import FAMILIES, fit, fit_file
+from kernsim.engine.spec import from_config
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "data" / "examples"
 MEAN, CV = 3.0, 1 / math.sqrt(2)  # gamma shape 2, scale 1.5

@@ -207,7 +207,7 @@ def test_summary_command_prints_csv_markdown_and_table(sweep_run, kernsim):
     md = kernsim("summary", "out", "--format", "markdown")
     table = kernsim("summary", "out", "--format", "table")
     assert (csv.returncode, md.returncode, table.returncode) == (0, 0, 0)
-    parsed = pd.read_csv(StringIO(csv.stdout))
+    parsed = pd.read_csv(StringIO(csv.stdout), float_precision="round_trip")  # exact floats
     expected = summarize(load_results(sweep_run))
     assert_frame_equal(parsed, expected, check_exact=True)
 

@@ -1,7 +1,7 @@
 """The dependability mode (``faults.mode = "dependability"``) against closed forms.
 
 Every replication runs through the runner's own task path (``run_task``, hence
-``build.simulate``'s dispatch). A mean passes when the analytic value lies in
+``kernsim.simulate``'s dispatch). A mean passes when the analytic value lies in
 the model's own 99% Student-t interval over replications; a distribution
 passes a chi-square (or binomial) test at p > 0.001 against exact values
 computed here, independently of the model. Seeds are fixed.

@@ -1,7 +1,7 @@
 """``experiment.engine = "fast"`` (``kernsim.dependability.fast``) against the SimPy dependability mode.
 
 Both engines run through the runner's task path (``run_task``, hence
-``build.simulate``'s dispatch) on the same ``[faults]`` table, with repairs
+``kernsim.simulate``'s dispatch) on the same ``[faults]`` table, with repairs
 short next to the times to failure (the fast engine assumes the whole system
 is up when a fault strikes). Per config, four comparisons of the per-fault
 samples, each at the Bonferroni level ``FAMILY / 4``:
@@ -27,7 +27,7 @@ import pytest
 from scipy import stats
 
 from kernsim.dependability import fast
-from kernsim.engine.dists import from_config
+from kernsim.engine.spec import from_config
 from kernsim.experiment.load import from_dict, load
 from kernsim.experiment.runner import run_task, tasks_for
 from kernsim.stats.intervals import wilson

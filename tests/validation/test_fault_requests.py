@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kernsim.build import simulate
 from kernsim.experiment.load import from_dict, load
+from kernsim.simulate import simulate
 
 C4 = Path(__file__).resolve().parents[2] / "experiments" / "c4_fault_injection.toml"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kernsim.build import simulate
 from kernsim.experiment.load import from_dict
+from kernsim.simulate import simulate
 
 
 def raw(arch: str, target: str | None = "drv", edges: dict | None = None, **faults) -> dict:

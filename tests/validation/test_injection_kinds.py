@@ -20,9 +20,10 @@ import math
 import numpy as np
 import pytest
 
-from kernsim.build import Model, simulate
+from kernsim.build import Model
 from kernsim.engine.streams import Streams
 from kernsim.experiment.load import from_dict
+from kernsim.simulate import simulate
 from kernsim.stats.intervals import t_interval, wilson
 
 LEVEL = 0.99

@@ -30,8 +30,8 @@ import math
 import numpy as np
 import pytest
 
-from kernsim.build import simulate
 from kernsim.experiment.load import from_dict
+from kernsim.simulate import simulate
 
 FLOAT = 1e-9    # relative: rounding in the simulated clock only
 CYCLES = 1000   # completions in the measured window

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kernsim.build import simulate
 from kernsim.experiment.load import from_dict
 from kernsim.experiment.runner import tasks_for
+from kernsim.simulate import simulate
 from kernsim.stats.intervals import t_interval
 
 from . import cases

@@ -12,10 +12,11 @@ import math
 import numpy as np
 import pytest
 
-from kernsim.build import Model, simulate
+from kernsim.build import Model
 from kernsim.engine.streams import Streams, task_seed
 from kernsim.errors import ConfigError
 from kernsim.experiment.load import from_dict
+from kernsim.simulate import simulate
 from kernsim.stats.intervals import t_interval
 
 S, B, D = 2_000_000.0, 1250.0, 100.0  # bytes, bytes/µs ("1.25GB/s"), bytes/µs ("100MB/s")

@@ -36,6 +36,7 @@ from scipy.special import stdtrit
 from kernsim.dependability.performability import _measure, goodput
 from kernsim.experiment.load import load
 from kernsim.experiment.runner import run_task, tasks_for
+from kernsim.simulate import performance
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVEL = 0.99
@@ -79,7 +80,7 @@ def test_detailed_and_two_scale_goodput_agree_and_the_check_can_fail():
     print(report)
     assert low <= 0 <= high, report
 
-    up, up_se = goodput(spec, frozenset(), seed)
+    up, up_se = goodput(spec, frozenset(), seed, performance)
     assert all(r["performability.goodput_up"] == up for r in two)
     wrong = [up] * len(two)  # the driver-down state valued as if the driver were up
     diff_w, low_w, high_w = welch(g_detail, wrong, up_se**2, state_dof)
@@ -99,8 +100,8 @@ def test_detailed_and_two_scale_goodput_agree_and_the_check_can_fail():
 def test_a_state_goodput_depends_on_the_seed_only_not_on_who_computes_it_first():
     spec = load(ROOT / "experiments" / "performability.toml").config.faults.performability
     down = frozenset({"drv"})
-    first = goodput(spec, down, 1)
+    first = goodput(spec, down, 1, performance)
     _measure.cache_clear()  # as in a fresh worker process
-    assert goodput(spec, down, 1) == first
-    assert goodput(spec, down, 2) != first  # another seed: other draws (the class mix)
-    assert 0 < first[0] < goodput(spec, frozenset(), 1)[0]  # only the stat class is served
+    assert goodput(spec, down, 1, performance) == first
+    assert goodput(spec, down, 2, performance) != first  # another seed: other draws (the class mix)
+    assert 0 < first[0] < goodput(spec, frozenset(), 1, performance)[0]  # only the stat class is served

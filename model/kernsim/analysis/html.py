@@ -61,14 +61,15 @@ def render_report(df: pd.DataFrame, manifest: dict | None = None, level: float =
     manifest = manifest or {}
     name = manifest.get("name") or df.attrs.get("name") or "results"
     samples = _with_params(samples, df)
-    table = summary_table(df, main_metrics(df), level)
+    metrics = main_metrics(df)
+    table = summary_table(df, metrics, level)
     figures = "\n".join(_figure_html(title, caption, make)
                         for title, caption, make in standard_figures(df, level, samples))
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>kernsim report: {_e(name)}</title><style>{CSS}</style></head><body>\n"
             f"<h1>kernsim report: {_e(name)}</h1>\n{_facts(df, manifest)}\n"
             f"<h2>Summary: mean and {level:.0%} CI (Student t over replications)</h2>\n"
-            f"<div class='scroll'>{_table_html(table)}</div>\n"
+            f"<div class='scroll'>{_table_html(table, metrics)}</div>\n"
             f"<h2>Plots</h2>\n{figures}\n</body></html>\n")
 
 
@@ -170,8 +171,11 @@ def _facts(df: pd.DataFrame, manifest: dict) -> str:
     return f"<dl>{items}</dl>"
 
 
-def _table_html(table: pd.DataFrame) -> str:
-    left = {"design_point", *[c for c in table.columns if table[c].dtype == object]}
+def _table_html(table: pd.DataFrame, metrics: list[str]) -> str:
+    """Metric cells ("mean [lo, hi]") and numbers right-aligned; the design point and
+    text parameters left-aligned (by what a column is, not by its pandas dtype)."""
+    left = {"design_point", *[c for c in table.columns if c not in metrics
+                              and not pd.api.types.is_numeric_dtype(table[c])]}
     head = "".join(f"<th class='{'l' if c in left else ''}'>{_e(str(c))}</th>"
                    for c in table.columns)
     body = "".join("<tr>" + "".join(f"<td class='{'l' if c in left else ''}'>{_e(str(v))}</td>"

@@ -192,7 +192,7 @@ class ModelCase:
 
 def mmc_config(path: Path, customers: int) -> Any:
     """The bench M/M/c config with its duration set so ≈ ``customers`` arrive."""
-    from kernsim.engine.dists import from_config
+    from kernsim.engine.spec import from_config
     from kernsim.experiment.load import load
 
     base = load(path).config
@@ -262,8 +262,9 @@ def dependability_run(config: Any, seed: Any, counter: EventCounter | None = Non
     """(g) One replication of the SimPy dependability mode; its faults count as customers."""
     from kernsim.dependability.timed import Dependability
     from kernsim.engine.streams import Streams
+    from kernsim.simulate import performance
 
-    m = Dependability(config, Streams(seed))
+    m = Dependability(config, Streams(seed), performance)
     if counter:
         counter.wrap(_engine(m))
     return RunResult(int(m.run()["faults"]))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
@@ -23,10 +22,11 @@ from pydantic import (
     PrivateAttr,
     Tag,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
-from kernsim.engine.dists import from_config
+from kernsim.engine.spec import from_config
 from kernsim.engine.units import parse_duration
 
 #: "unit" (every instance) or "unit[i]" (one instance) in a domain's member list
@@ -151,6 +151,10 @@ class FaultSystemSpec(Strict):
     require: dict[str, Annotated[int, BeforeValidator(_no_bool)]] = {}
 
 
+#: the validation context key under which the loader hands over performance models
+PERFORMANCE_MODELS = "performance_models"
+
+
 class PerformabilitySpec(Strict):
     """``[faults.performability]``: the two-time-scale reward (:mod:`kernsim.dependability.performability`).
 
@@ -168,27 +172,19 @@ class PerformabilitySpec(Strict):
     _digest: str = PrivateAttr("")
 
     @model_validator(mode="after")
-    def _load(self) -> PerformabilitySpec:
-        from kernsim.errors import ConfigError
-        from kernsim.experiment.load import load, read_toml  # they import this module
-
-        try:
-            faults = read_toml(Path(self.model)).get("faults")
-            mode = faults.get("mode") if isinstance(faults, dict) else None
-            if mode == "dependability":  # refused before loading: it could refer back here
-                _raise([Problem(("model",), self.model, "is a dependability file; the model "
-                                "must be a performance model (requests, no faults.mode = "
-                                "\"dependability\")")], "PerformabilitySpec")
-            exp = load(self.model)
-        except ConfigError as err:
-            text = "; ".join(line.strip() for line in str(err).splitlines())
-            _raise([Problem(("model",), self.model, f"cannot load the performance model: "
-                            f"{text}")], "PerformabilitySpec")
-        config = exp.config
+    def _attach(self, info: ValidationInfo) -> PerformabilitySpec:
+        """Take the performance model the loader read (validation context
+        ``performance_models``: path -> (config, hash), or why it could not be read)."""
+        loaded = (info.context or {}).get(PERFORMANCE_MODELS, {}).get(self.model)
+        if loaded is None:
+            loaded = "not loaded (validate through kernsim.experiment.load)"
+        if isinstance(loaded, str):
+            _raise([Problem(("model",), self.model, loaded)], "PerformabilitySpec")
+        config, digest = loaded
         problem = _performance_problem(config)
         if problem:
             _raise([Problem(("model",), self.model, problem)], "PerformabilitySpec")
-        self._config, self._digest = config, exp.config_hash
+        self._config, self._digest = config, digest
         return self
 
     @property

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 
-from kernsim.engine.dists import from_config
+from kernsim.engine.spec import from_config
 from kernsim.errors import ConfigError
 
 PRESETS = ("monolithic", "microkernel", "hybrid", "multikernel")

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from kernsim.config.faults import FaultsSpec, InjectionSpec, Problem, _raise
-from kernsim.engine.dists import from_config
+from kernsim.config.migration import expected_total
+from kernsim.engine.spec import from_config
 from kernsim.engine.units import parse_bytes, parse_duration
 
 
@@ -402,8 +403,6 @@ class Config(Strict):
                              f"run does (duration {end:g} µs), to see whether goodput recovers")
 
     def _check_migration(self, known: set[str]) -> None:
-        from kernsim.queueing.migration import expected_total
-
         mig = self.migration
         if self.system is not None:
             raise ValueError("migration: only for the queueing model (a file without [system])")

@@ -1,7 +1,7 @@
 """The fast engine: the dependability mode's blast-radius question, vectorised (no timing).
 
 ``[experiment] engine = "fast"`` with ``[faults] mode = "dependability"`` runs
-here instead of :mod:`kernsim.dependability.timed` (``build.simulate`` dispatches). It
+here instead of :mod:`kernsim.dependability.timed` (``kernsim.simulate`` dispatches). It
 answers only "how far does one fault spread, and does it take the system
 down?": no clock, no repairs, so no availability.
 
@@ -79,7 +79,7 @@ from typing import Any
 import numpy as np
 
 from kernsim.dependability.cascade import _csr, _ranges, instance_graph, reach
-from kernsim.engine.dists import from_config
+from kernsim.engine.spec import from_config
 from kernsim.engine.streams import Streams
 
 NAN = float("nan")

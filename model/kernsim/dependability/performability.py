@@ -41,19 +41,22 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from kernsim.build import Model
 from kernsim.engine.streams import Streams
+
+#: runs one replication of a performance config (``kernsim.simulate.performance``)
+Run = Callable[[Any, np.random.SeedSequence], dict[str, Any]]
 
 
 class Reward:
     """Time a dependability run spends in each set of down units over the window."""
 
-    def __init__(self, spec: Any, seed: int) -> None:
-        self.spec, self.seed = spec, seed
+    def __init__(self, spec: Any, seed: int, run: Run) -> None:
+        self.spec, self.seed, self.run = spec, seed, run
         self.down: set[str] = set()
         self.since = 0.0
         self.time: dict[frozenset[str], float] = {}
@@ -82,29 +85,30 @@ class Reward:
         span = sum(self.time.values())
         mean = var = 0.0
         for state, t in sorted(self.time.items(), key=lambda kv: sorted(kv[0])):
-            g, se = goodput(self.spec, state, self.seed)
+            g, se = goodput(self.spec, state, self.seed, self.run)
             mean += t / span * g
             var += (t / span * se) ** 2
         return {"performability.goodput": mean if span > 0 else math.nan,
                 "performability.goodput_se": math.sqrt(var) if span > 0 else math.nan,
-                "performability.goodput_up": goodput(self.spec, frozenset(), self.seed)[0],
+                "performability.goodput_up": goodput(self.spec, frozenset(), self.seed,
+                                                     self.run)[0],
                 "performability.states": len(self.time)}
 
 
-def goodput(spec: Any, down: frozenset[str], seed: int) -> tuple[float, float]:
+def goodput(spec: Any, down: frozenset[str], seed: int, run: Run) -> tuple[float, float]:
     """Mean goodput (per s) of the performance model with ``down`` forced down, and its
-    standard error (nan with one replication)."""
-    return _measure(_Key(spec, down, seed))
+    standard error (nan with one replication); ``run`` simulates one replication."""
+    return _measure(_Key(spec, down, seed, run))
 
 
 class _Key:
     """The cache key (config hash, state, seed, run settings), carrying the spec along."""
 
-    __slots__ = ("down", "key", "seed", "spec")
+    __slots__ = ("down", "key", "run", "seed", "spec")
 
-    def __init__(self, spec: Any, down: frozenset[str], seed: int) -> None:
-        self.spec, self.down, self.seed = spec, down, seed
-        self.key = (spec.digest, down, seed, spec.replications, spec.duration)
+    def __init__(self, spec: Any, down: frozenset[str], seed: int, run: Run) -> None:
+        self.spec, self.down, self.seed, self.run = spec, down, seed, run
+        self.key = (spec.digest, down, seed, spec.replications, spec.duration, run)
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -119,6 +123,6 @@ def _measure(key: _Key) -> tuple[float, float]:
     name = "performability." + ",".join(sorted(key.down))
     seeds = Streams(np.random.SeedSequence(key.seed)).child(name).seed.spawn(
         key.spec.replications)
-    values = np.array([Model(config, Streams(s)).run()["goodput"] for s in seeds])
+    values = np.array([key.run(config, s)["goodput"] for s in seeds])
     se = values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else math.nan
     return float(values.mean()), float(se)

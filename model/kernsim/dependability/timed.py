@@ -2,7 +2,7 @@
 
 The long time scale of the model (docs/design.md §4, "Faults"): no
 requests, only fault, propagation and repair events, over months. A config
-with ``[faults] mode = "dependability"`` runs here (``build.simulate``
+with ``[faults] mode = "dependability"`` runs here (``kernsim.simulate``
 dispatches). Time is in µs like everywhere else.
 
 Semantics
@@ -124,18 +124,19 @@ from typing import Any
 import numpy as np
 import simpy
 
-from kernsim.dependability.performability import Reward
-from kernsim.engine.dists import from_config
+from kernsim.dependability.performability import Reward, Run
 from kernsim.engine.monitor import TimeWeighted
 from kernsim.engine.sim import Sim
+from kernsim.engine.spec import from_config
 from kernsim.engine.streams import Streams
 
 NAN = math.nan
 
 
-def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
-    """Run one replication of a dependability config; metrics plus ``_samples``."""
-    return Dependability(config, Streams(seed)).run()
+def simulate(config: Any, seed: np.random.SeedSequence, performance: Run) -> dict[str, Any]:
+    """Run one replication of a dependability config; metrics plus ``_samples``.
+    ``performance`` runs the performance model of ``[faults.performability]``."""
+    return Dependability(config, Streams(seed), performance).run()
 
 
 class Unit:
@@ -201,7 +202,7 @@ class Fault:
 class Dependability:
     """One replication: instances failing, cascading and being repaired."""
 
-    def __init__(self, config: Any, streams: Streams) -> None:
+    def __init__(self, config: Any, streams: Streams, performance: Run) -> None:
         exp, spec = config.experiment, config.faults
         self.sim = sim = Sim(streams, exp.warmup)
         self.end = exp.warmup + exp.duration
@@ -221,7 +222,8 @@ class Dependability:
         self.faults: list[Fault] = []
         self.outages = 0
         perf = spec.performability
-        self.reward = Reward(perf, exp.seed) if perf is not None else None  # two time scales
+        self.reward = (Reward(perf, exp.seed, performance) if perf is not None
+                       else None)  # two time scales
         sim.on_warmup(self._reset)
 
     def run(self) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from kernsim.engine.dists import (
     Normal,
     Uniform,
     Weibull,
-    from_config,
     scale,
 )
 from kernsim.engine.monitor import Tally, TimeWeighted
+from kernsim.engine.spec import from_config
 from kernsim.engine.streams import Streams, stable_key, task_seed
 from kernsim.engine.units import UnitError, format_duration, parse_bytes, parse_duration
 

@@ -1,8 +1,9 @@
 """Probability distributions of durations (in µs) as objects.
 
 Every distribution draws from a caller-supplied :class:`numpy.random.Generator`
-and knows its own ``mean`` and ``variance``. :func:`from_config` builds one from
-its configuration form (the inverse of :meth:`Distribution.to_dict`).
+and knows its own ``mean`` and ``variance``. :func:`from_mapping` builds one from
+its configuration form (the inverse of :meth:`Distribution.to_dict`); the
+entry point from any config value, fits included, is :mod:`kernsim.engine.spec`.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ __all__ = [
     "Normal",
     "Uniform",
     "Weibull",
-    "from_config",
+    "constant",
+    "durations",
+    "from_mapping",
     "scale",
 ]
 
-#: Kinds of config values: how :func:`from_config` converts them.
+#: Kinds of config values: how :func:`from_mapping` converts them.
 DURATION, NUMBER, INTEGER, DURATIONS, NUMBERS, TEXT = (
     "duration", "number", "integer", "durations", "numbers", "text")
 
@@ -345,25 +348,14 @@ DISTRIBUTIONS: dict[str, type[Distribution]] = {
 """Config name -> class; each class's ``keys`` gives the config keys it takes."""
 
 
-def from_config(value: Any, base_dir: pathlib.Path | None = None) -> Distribution:
-    """Build a distribution from a duration (-> :class:`Constant`) or a mapping."""
-    if isinstance(value, Distribution):
-        return value
-    if isinstance(value, Mapping) and value.get("dist") == "fit":
-        return _fit(value, base_dir)
-    if isinstance(value, Mapping):
-        return _from_mapping(value, base_dir)
+def constant(value: Any) -> Constant:
+    """A duration given as a plain value (``"5us"``, ``5``) as a :class:`Constant`."""
     return Constant(_convert("value", value, DURATION))
 
 
-def _fit(config: Mapping[str, Any], base_dir: pathlib.Path | None) -> Distribution:
-    """``{dist = "fit", file | values, column?, families?}``: see :mod:`kernsim.engine.fit`."""
-    from kernsim.engine.fit import from_config_params
-
-    params = {k: v for k, v in config.items() if k != "dist"}
-    if "values" in params:
-        params["values"] = _convert("values", params["values"], DURATIONS)
-    return from_config_params(params, base_dir)
+def durations(key: str, values: Any) -> list[float]:
+    """A list of durations under config key ``key``, each checked and in µs."""
+    return _convert(key, values, DURATIONS)
 
 
 def scale(dist: Distribution, factor: float) -> Distribution:
@@ -378,7 +370,8 @@ def scale(dist: Distribution, factor: float) -> Distribution:
     return type(dist)(**args)
 
 
-def _from_mapping(config: Mapping[str, Any], base_dir: pathlib.Path | None) -> Distribution:
+def from_mapping(config: Mapping[str, Any], base_dir: pathlib.Path | None) -> Distribution:
+    """A distribution from its table ``{dist = NAME, ...}`` (every family but ``fit``)."""
     params = dict(config)
     cls = _lookup(params.pop("dist", None))
     _check_keys(cls, params)

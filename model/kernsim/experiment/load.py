@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kernsim.config import presets as arch
+from kernsim.config.faults import PERFORMANCE_MODELS
 from kernsim.config.messages import config_error
 from kernsim.config.schema import Config
 from kernsim.errors import ConfigError
@@ -94,11 +95,35 @@ def _with_warmup(raw: dict, value: float) -> dict:
 
 
 def validate(raw: dict, where: str = "") -> Config:
-    """Expand an architecture preset, then check every key and value."""
+    """Expand an architecture preset, read the performance model it names, then
+    check every key and value."""
+    expanded = arch.expand(raw)
+    context = {PERFORMANCE_MODELS: _performance_models(expanded)}
     try:
-        return Config.model_validate(arch.expand(raw))
+        return Config.model_validate(expanded, context=context)
     except ValidationError as err:
         raise config_error(err, Config, where) from None
+
+
+def _performance_models(raw: dict) -> dict[str, tuple[Config, str] | str]:
+    """``faults.performability.model`` (already an absolute path) -> its loaded config and
+    hash, or the reason it cannot be used; the schema checks and attaches it."""
+    faults = raw.get("faults")
+    perf = faults.get("performability") if isinstance(faults, dict) else None
+    model = perf.get("model") if isinstance(perf, dict) else None
+    if not isinstance(model, str):
+        return {}
+    try:
+        inner = read_toml(Path(model)).get("faults")
+        if isinstance(inner, dict) and inner.get("mode") == "dependability":
+            # refused before loading: it could refer back here
+            return {model: "is a dependability file; the model must be a performance model "
+                           "(requests, no faults.mode = \"dependability\")"}
+        exp = load(model)
+    except ConfigError as err:
+        text = "; ".join(line.strip() for line in str(err).splitlines())
+        return {model: f"cannot load the performance model: {text}"}
+    return {model: (exp.config, exp.config_hash)}
 
 
 def design_points(raw: dict, config: Config) -> list[DesignPoint]:

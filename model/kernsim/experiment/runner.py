@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from kernsim.build import offered_load, simulate
+from kernsim.build import offered_load
 from kernsim.engine.streams import stable_key, task_seed
 from kernsim.errors import KernsimError
 from kernsim.experiment.load import DesignPoint, Experiment
 from kernsim.experiment.sequential import Plan, Tally, spans_hold
+from kernsim.simulate import simulate
 
 if TYPE_CHECKING:
     from kernsim.experiment.store import Store

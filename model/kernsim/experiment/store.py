@@ -316,7 +316,7 @@ class Store:
 
 def new_manifest(experiment: Any, old: dict) -> dict:
     """What the folder records about how its results were made."""
-    from kernsim import __version__
+    from kernsim.version import __version__
 
     return {
         "name": experiment.name,

@@ -66,8 +66,8 @@ from typing import Any
 
 import numpy as np
 
-from kernsim.engine.dists import from_config
 from kernsim.engine.sim import Sim
+from kernsim.engine.spec import from_config
 from kernsim.system.poison import Poison
 
 NAN = math.nan

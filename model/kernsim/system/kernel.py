@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kernsim.engine.dists import Constant, from_config
+from kernsim.engine.dists import Constant
 from kernsim.engine.sim import Sim
+from kernsim.engine.spec import from_config
 from kernsim.queueing.outcomes import Outcomes
 from kernsim.system.cores import Cores, shares
 from kernsim.system.job import Job

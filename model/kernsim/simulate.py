@@ -1,0 +1,32 @@
+"""``simulate(config, seed)``: one replication on the engine its config asks for.
+
+Requests through stations or the OS model (:class:`kernsim.build.Model`), the
+long time scale (:mod:`kernsim.dependability.timed`, which gets
+:func:`performance` to value its states when ``[faults.performability]`` is set),
+or the vectorised blast-radius engine (:mod:`kernsim.dependability.fast`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kernsim.build import Model
+from kernsim.dependability import fast, timed
+from kernsim.engine.streams import Streams
+
+
+def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
+    """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
+    faults = getattr(config, "faults", None)
+    if getattr(config.experiment, "engine", "simpy") == "fast":
+        return fast.simulate(config, seed)  # the blast-radius question only, vectorised
+    if faults is not None and faults.mode == "dependability":
+        return timed.simulate(config, seed, performance)  # the long time scale: no requests
+    return performance(config, seed)
+
+
+def performance(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
+    """One replication of the request-level model (queueing network or OS model)."""
+    return Model(config, Streams(seed)).run()
