@@ -1,17 +1,25 @@
-"""README.md tells the truth: its code blocks run and the paths it names exist.
+"""README.md and docs/*.md tell the truth: their code blocks run and what they name exists.
 
-- Every ```toml block validates; the one under "An experiment file in 20 lines"
-  also runs, as written (so every design point is stable), and writes results.
+Every document (README.md and each page in docs/):
+
+- Every code block has a known language (``sh``, ``python``, ``toml``, ``text``).
+- Every ```toml block validates (every design point stable).
 - Every ```sh and ```python block runs, in a fresh temporary folder, unless the
   line before its fence is ``<!-- not run: REASON -->``. An sh block may hold
   only ``kernsim`` commands (run as ``python -m kernsim.cli``); a python block
   is exec'd as it stands, without IPython's ``%`` magic lines.
 - What a block reads and does not make itself (a quickstart or
-  c4_fault_injection results folder, ``experiments/quickstart.toml``) is made
+  c4_fault_injection results folder, the shipped ``experiments/``) is made
   once per module, small, and copied into the block's folder.
-- Every repository path the README (and docs/design.md) names
-  (``experiments/…``, ``docs/…``, ``notebooks/…``, ``data/…``, ``model/…``,
-  ``tests/…``, ``.ci/…``) exists; ``<placeholder>`` parts match anything.
+- Every repository path it names (``experiments/…``, ``docs/…``,
+  ``notebooks/…``, ``data/…``, ``model/…``, ``tests/…``, ``.ci/…``) exists;
+  ``<placeholder>`` parts match anything.
+- Every relative Markdown link points at a file that exists and, with a
+  ``#fragment``, at a heading of that file.
+
+The README alone: the toml block under "An experiment file in 20 lines" also
+runs, as written, and writes results; and the README stays a front door of at
+most MAX_README_LINES lines.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
+MAX_README_LINES = 220
 
 LANGUAGES = {"sh", "python", "toml", "text"}
 RUNNABLE = {"sh", "python"}
@@ -35,10 +45,15 @@ NOT_RUN = re.compile(r"^<!--\s*not run:\s*(\S.*?)\s*-->$")
 EXAMPLE_SECTION = "## An experiment file in 20 lines"
 
 
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
 @dataclass(frozen=True)
 class Block:
-    """One fenced code block of the README."""
+    """One fenced code block of a document."""
 
+    doc: str  # its path in the repository
     lang: str
     line: int  # of the opening fence, 1-based
     text: str
@@ -48,10 +63,10 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"README.md:{self.line} ({self.lang} block)"
+        return f"{self.doc}:{self.line} ({self.lang} block)"
 
 
-def parse(text: str) -> list[Block]:
+def parse(text: str, doc: str = "README.md") -> list[Block]:
     lines = text.splitlines()
     out, section, i = [], "", 0
     while i < len(lines):
@@ -62,30 +77,59 @@ def parse(text: str) -> list[Block]:
             i += 1
             continue
         end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
-        assert end is not None, f"README.md:{i + 1}: code block never closed"
+        assert end is not None, f"{doc}:{i + 1}: code block never closed"
         before = next((lines[k].strip() for k in range(i - 1, -1, -1) if lines[k].strip()), "")
         mark = NOT_RUN.match(before)
-        out.append(Block(fence.group(1), i + 1, "\n".join(lines[i + 1:end]) + "\n", section,
-                         before, mark.group(1) if mark else None))
+        out.append(Block(doc, fence.group(1), i + 1, "\n".join(lines[i + 1:end]) + "\n",
+                         section, before, mark.group(1) if mark else None))
         i = end + 1
     return out
 
 
-BLOCKS = parse(README.read_text(encoding="utf-8"))
+TEXTS = {rel(path): path.read_text(encoding="utf-8") for path in DOCS}
+BLOCKS = [b for doc, text in TEXTS.items() for b in parse(text, doc)]
 TOML = [b for b in BLOCKS if b.lang == "toml"]
 TO_RUN = [b for b in BLOCKS if b.lang in RUNNABLE and b.not_run is None]
+SH = [b for b in TO_RUN if b.lang == "sh"]
+PYTHON = [b for b in TO_RUN if b.lang == "python"]
 
 
 def ids(blocks: list[Block]) -> list[str]:
-    return [f"{b.lang}-line{b.line}" for b in blocks]
+    return [f"{b.doc}:{b.lang}-line{b.line}" for b in blocks]
 
 
-# --------------------------------------------------------------------------- the blocks
+# --------------------------------------------------------------------------- the README
 
 
 def test_the_readme_has_blocks_of_every_kind_to_check():
     """Guards the parser: a README whose blocks it stopped seeing would pass every test."""
-    assert TOML and {b.lang for b in TO_RUN} == RUNNABLE
+    mine = [b for b in BLOCKS if b.doc == "README.md"]
+    assert any(b.lang == "toml" for b in mine)
+    assert {b.lang for b in mine if b in TO_RUN} == RUNNABLE
+
+
+def test_the_docs_are_read_too():
+    """Guards the glob: the pages in docs/ are checked, and have blocks of each kind."""
+    assert {"docs/README.md", "docs/design.md", "docs/configuration.md"} <= set(TEXTS)
+    docs = [b for b in BLOCKS if b.doc.startswith("docs/")]
+    assert {b.lang for b in docs} >= {"toml", "text"} and {b.lang for b in docs if b in TO_RUN} == RUNNABLE
+
+
+def test_the_readme_is_a_front_door():
+    lines = TEXTS["README.md"].count("\n")
+    assert lines <= MAX_README_LINES, (
+        f"README.md has {lines} lines (at most {MAX_README_LINES}): move reference material "
+        "into docs/ and link to it")
+
+
+def test_the_parser_sees_blocks():
+    text = "## A\n\n<!-- not run: slow -->\n```sh\nkernsim x\n```\n\n```toml\na = 1\n```\n"
+    sh, toml = parse(text, "docs/x.md")
+    assert (sh.doc, sh.lang, sh.line, sh.section, sh.not_run) == ("docs/x.md", "sh", 4, "## A", "slow")
+    assert (toml.lang, toml.text, toml.not_run) == ("toml", "a = 1\n", None)
+
+
+# --------------------------------------------------------------------------- every block
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=ids(BLOCKS))
@@ -118,7 +162,7 @@ def test_every_toml_block_validates(block, tmp_path):
 
 
 def test_the_experiment_example_runs(kernsim, tmp_path):
-    examples = [b for b in TOML if b.section == EXAMPLE_SECTION]
+    examples = [b for b in TOML if b.doc == "README.md" and b.section == EXAMPLE_SECTION]
     assert len(examples) == 1, f"one toml block under {EXAMPLE_SECTION!r}"
     example = examples[0]
     filled = [line for line in example.text.splitlines() if line.strip()]
@@ -172,11 +216,11 @@ def prepare(block: Block, work: Path, prepared) -> None:
     for study in RESULTS:
         if f"results/{study}" in block.text and f"kernsim run {study}" not in block.text:
             shutil.copytree(prepared(study), work / "results" / study)
-    if "experiments/quickstart.toml" in block.text:
+    if "experiments/" in block.text:  # the shipped studies, as in the repository
         from kernsim.experiment.catalog import studies_dir
 
-        (work / "experiments").mkdir(exist_ok=True)
-        shutil.copy(studies_dir() / "quickstart.toml", work / "experiments")
+        shutil.copytree(studies_dir(), work / "experiments",
+                        ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
 
 
 def commands(block: Block) -> list[list[str]]:
@@ -185,8 +229,7 @@ def commands(block: Block) -> list[list[str]]:
             if (words := shlex.split(line, comments=True))]
 
 
-@pytest.mark.parametrize("block", [b for b in TO_RUN if b.lang == "sh"],
-                         ids=ids([b for b in TO_RUN if b.lang == "sh"]))
+@pytest.mark.parametrize("block", SH, ids=ids(SH))
 def test_sh_block_runs(block, kernsim, tmp_path, prepared):
     prepare(block, tmp_path, prepared)
     for words in commands(block):
@@ -197,19 +240,19 @@ def test_sh_block_runs(block, kernsim, tmp_path, prepared):
         assert proc.returncode == 0, f"{block.where}: {' '.join(words)}\n{proc.stdout}{proc.stderr}"
 
 
-@pytest.mark.parametrize("block", [b for b in TO_RUN if b.lang == "python"],
-                         ids=ids([b for b in TO_RUN if b.lang == "python"]))
+@pytest.mark.parametrize("block", PYTHON, ids=ids(PYTHON))
 def test_python_block_runs(block, tmp_path, prepared, monkeypatch):
     prepare(block, tmp_path, prepared)
     code = "\n".join(line for line in block.text.splitlines()
                      if not line.lstrip().startswith("%"))  # IPython magics
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, block.where, "exec"), {"__name__": "__readme__"})  # noqa: S102 (the README's own code)
+    exec(compile(code, block.where, "exec"), {"__name__": "__readme__"})  # noqa: S102 (the docs' own code)
 
 
-# --------------------------------------------------------------------------- paths
+# --------------------------------------------------------------------------- paths and links
 
 PATH = re.compile(r"(?<![\w./-])((?:experiments|docs|notebooks|data|model|tests|\.ci)/[\w.<>/*-]*)")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def named_paths(text: str) -> set[str]:
@@ -230,8 +273,56 @@ def test_the_path_check_sees_paths():
     assert not exists("model/x.py") and not exists("experiments/<name>.nope")
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/design.md"])
+@pytest.mark.parametrize("doc", list(TEXTS))
 def test_every_path_the_docs_name_exists(doc):
-    missing = sorted(p for p in named_paths((ROOT / doc).read_text(encoding="utf-8"))
-                     if not exists(p))
+    missing = sorted(p for p in named_paths(TEXTS[doc]) if not exists(p))
     assert missing == [], f"{doc} names paths that are not in the repository"
+
+
+def prose(text: str) -> list[str]:
+    """The lines outside code blocks."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if FENCE.match(line):  # an opening or a closing fence
+            inside = not inside
+            continue
+        if not inside:
+            out.append(line)
+    return out
+
+
+def anchors(text: str) -> set[str]:
+    """GitHub's fragment ids of a Markdown file's headings."""
+    out: set[str] = set()
+    for line in prose(text):
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            slug = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+            n = 0
+            while (f"{slug}-{n}" if n else slug) in out:
+                n += 1
+            out.add(f"{slug}-{n}" if n else slug)
+    return out
+
+
+def test_the_link_check_sees_anchors():
+    text = "# 2. Layout and layers\n```sh\n# not a heading\n```\n## The fast engine (`engine = \"fast\"`)\n"
+    assert anchors(text) == {"2-layout-and-layers", "the-fast-engine-engine--fast"}
+
+
+@pytest.mark.parametrize("doc", list(TEXTS))
+def test_every_relative_link_resolves(doc):
+    here = (ROOT / doc).parent
+    broken = []
+    for line in prose(TEXTS[doc]):
+        for target in LINK.findall(line):
+            if re.match(r"^[a-z]+:", target):  # https:, mailto:
+                continue
+            path, _, fragment = target.partition("#")
+            file = (here / path).resolve() if path else ROOT / doc
+            if not file.exists():
+                broken.append(f"{target}: no such file")
+            elif fragment and file.suffix == ".md" and fragment not in anchors(
+                    file.read_text(encoding="utf-8")):
+                broken.append(f"{target}: no heading #{fragment} in {rel(file)}")
+    assert broken == [], f"{doc}: broken links: {broken}"

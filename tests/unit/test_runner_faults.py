@@ -16,9 +16,11 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from kernsim.experiment import runner
+from kernsim.experiment import runner, tasks
+from kernsim.experiment.dispatch import Dispatcher, Stop
 from kernsim.experiment.load import load
-from kernsim.experiment.runner import Dispatcher, Stop, iter_tasks, run
+from kernsim.experiment.runner import run
+from kernsim.experiment.tasks import iter_tasks, run_batch
 from kernsim.experiment.verify import verify
 
 psutil = pytest.importorskip("psutil")
@@ -177,7 +179,7 @@ def test_driver_killed_three_times_and_interrupted_resumes_to_identical_bytes(wr
     assert verify(cut).ok, verify(cut).problems
 
 
-SIMULATE = runner.simulate
+SIMULATE = tasks.simulate
 
 
 def _raise_on_two_servers(config, seed):
@@ -202,7 +204,7 @@ def test_raising_task_is_recorded_the_sweep_goes_on_and_run_exits_1(write, tmp_p
         "components.cpu.servers" = [1, 2]
         """)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(runner, "simulate", _raise_on_two_servers)
+    monkeypatch.setattr(tasks, "simulate", _raise_on_two_servers)
     result = cli("run", "x.toml", "--out", "out", "--executor", "serial", "-q")
     assert result.exit_code == 1, result.output
     for rep in range(3):
@@ -275,7 +277,7 @@ class FakePool:
         if outcome == "die":
             fut.set_exception(BrokenProcessPool("a worker died"))
         elif outcome != "hang":
-            fut.set_result(runner.run_batch(tasks))
+            fut.set_result(run_batch(tasks))
         return fut
 
     @staticmethod

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import stats
 
 from kernsim.experiment.load import Experiment, load
-from kernsim.experiment.runner import Task, run_task, tasks_for
+from kernsim.experiment.tasks import Task, run_task, tasks_for
 from kernsim.stats.intervals import t_interval
 
 from . import closed_forms as cf

@@ -23,7 +23,7 @@ import pytest
 from kernsim.dependability.cascade import blast_radius, instance_graph
 from kernsim.errors import ConfigError
 from kernsim.experiment.load import from_dict
-from kernsim.experiment.runner import run_task, tasks_for
+from kernsim.experiment.tasks import run_task, tasks_for
 from kernsim.stats.intervals import wilson
 
 ALPHA = 0.001

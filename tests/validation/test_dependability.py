@@ -26,7 +26,7 @@ from scipy import stats
 
 from kernsim.dependability.cascade import blast_radius, instance_graph
 from kernsim.experiment.load import from_dict
-from kernsim.experiment.runner import run_task, tasks_for
+from kernsim.experiment.tasks import run_task, tasks_for
 from kernsim.stats.intervals import t_interval
 
 LEVEL = 0.99

@@ -29,7 +29,7 @@ from scipy import stats
 from kernsim.dependability import fast
 from kernsim.engine.spec import from_config
 from kernsim.experiment.load import from_dict, load
-from kernsim.experiment.runner import run_task, tasks_for
+from kernsim.experiment.tasks import run_task, tasks_for
 from kernsim.stats.intervals import wilson
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ def availability(engine: str, duration: str, *extra: str):
     With a non-exponential ttf, SimPy's rate of spontaneous faults is not 1/mean(ttf):
     propagation restarts the clock (driver->db after every kernel fault, p = 0.1), which
     for this Weibull (shape 1.5) gives db 5.6% fewer faults, and the origin comparison
-    sees it at these sample sizes (model/system/fast.py lists it among the approximations).
+    sees it at these sample sizes (model/kernsim/dependability/fast.py lists it among the approximations).
     """
     weibull = from_config(load(AVAILABILITY).config.faults.units["db"].ttf)
     same_mean = f"faults.units.db.ttf={{dist = 'exponential', mean = '{weibull.mean}us'}}"

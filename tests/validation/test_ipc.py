@@ -3,7 +3,7 @@
 One client in a closed loop with no think time, one core, constant times: every
 request takes the same time R, no queueing, so each claim is exact.
 
-What ``model/system/kernel.py`` (``compile_class``, ``_message``) promises:
+What ``model/kernsim/system/kernel.py`` (``compile_class``, ``_message``) promises:
 
 - every request pays ``system.trap`` and one user/kernel boundary copy of its
   payload, ``bytes × copy_cost_per_byte`` (kernel time), in every architecture;

@@ -13,7 +13,7 @@ exact claims (deterministic or identical runs) are checked for equality, with
 a relative 1e-12 only where the same rational is computed by the model in
 another order of floating-point operations. Seeds are fixed up front.
 
-What the lock metrics mean (``model/system/locks.py``): ``lock.bkl.wait_mean``
+What the lock metrics mean (``model/kernsim/system/locks.py``): ``lock.bkl.wait_mean``
 is the mean over acquisitions granted in the measured window of (grant time −
 request time), zero-wait grants included: the queueing delay of the lock
 station, W = R − E[hold] in the machine-repairman picture, or E[#waiting]/X by
@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 
 from kernsim.experiment.load import from_dict
-from kernsim.experiment.runner import tasks_for
+from kernsim.experiment.tasks import tasks_for
 from kernsim.simulate import simulate
 from kernsim.stats.intervals import t_interval
 

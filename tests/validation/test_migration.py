@@ -1,4 +1,4 @@
-"""Migration of a component (``[migration]``, model/system/migrate.py) against closed forms.
+"""Migration of a component (``[migration]``, model/kernsim/queueing/migration.py) against closed forms.
 
 With constant values the timing is arithmetic: stop-and-copy takes S/B +
 latency + resume, pre-copy sends a geometric series. Arrivals while the

@@ -35,7 +35,7 @@ from scipy.special import stdtrit
 
 from kernsim.dependability.performability import _measure, goodput
 from kernsim.experiment.load import load
-from kernsim.experiment.runner import run_task, tasks_for
+from kernsim.experiment.tasks import run_task, tasks_for
 from kernsim.simulate import performance
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -109,7 +109,7 @@ class EventCounter:
 
 
 @dataclass
-class RunResult:
+class Measured:
     """What one run of a measured model reports."""
 
     customers: int | None = None      # customers served (completed)
@@ -124,14 +124,14 @@ def _ticker(env: simpy.Environment, n: int):
         yield env.timeout(1)
 
 
-def bare_timeout_loop(n: int, counter: EventCounter | None = None) -> RunResult:
+def bare_timeout_loop(n: int, counter: EventCounter | None = None) -> Measured:
     """(a) One SimPy process doing ``yield env.timeout(1)`` ``n`` times."""
     env = simpy.Environment()
     if counter:
         counter.wrap(env)
     env.process(_ticker(env, n))
     env.run()
-    return RunResult()
+    return Measured()
 
 
 # ------------------------------------------------------------- (b) hand-written SimPy M/M/c
@@ -160,7 +160,7 @@ def _arrivals(env: simpy.Environment, desk: simpy.Resource, rng: np.random.Gener
 
 
 def handwritten_mmc(customers: int, seed: Any, counter: EventCounter | None = None, *,
-                    lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> RunResult:
+                    lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> Measured:
     """(b) M/M/c as a SimPy user writes it: a Resource, a process per customer.
 
     Arrivals come from a generator process; each customer requests a server,
@@ -175,7 +175,7 @@ def handwritten_mmc(customers: int, seed: Any, counter: EventCounter | None = No
     waits = Waits()
     env.process(_arrivals(env, desk, rng, customers, lam, mu, waits))
     env.run()
-    return RunResult(waits.count, waits.total / waits.count if waits.count else math.nan)
+    return Measured(waits.count, waits.total / waits.count if waits.count else math.nan)
 
 
 # --------------------------------------------------------------------------- (c), (e), (f) kernsim
@@ -200,7 +200,7 @@ def mmc_config(path: Path, customers: int) -> Any:
     return load(path, [f"experiment.duration={duration!r}"]).config
 
 
-def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
+def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
     """(c), (e), (f) Build kernsim's ``Model`` and run one replication."""
     from kernsim.build import Model
     from kernsim.engine.streams import Streams
@@ -210,7 +210,7 @@ def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None) -> 
         counter.wrap(_engine(m))
     out = m.run()
     wait = out.get("wait_mean")
-    return RunResult(int(out["completed"]), None if wait is None else float(wait))
+    return Measured(int(out["completed"]), None if wait is None else float(wait))
 
 
 def _engine(m: Any) -> simpy.Environment:
@@ -224,7 +224,7 @@ def _engine(m: Any) -> simpy.Environment:
 def first_point_case(path: Path, prefer: Callable[[dict], int] | None = None) -> ModelCase:
     """Replication 0 of the first design point of ``path`` (or the best by ``prefer``)."""
     from kernsim.experiment.load import load
-    from kernsim.experiment.runner import tasks_for
+    from kernsim.experiment.tasks import tasks_for
 
     exp = load(path)
     tasks = [t for t in tasks_for(exp) if t.replication == 0]
@@ -258,7 +258,7 @@ def faults_config(path: Path, faults: int, engine: str = "simpy") -> Any:
                        f"experiment.engine={engine!r}"]).config
 
 
-def dependability_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
+def dependability_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
     """(g) One replication of the SimPy dependability mode; its faults count as customers."""
     from kernsim.dependability.timed import Dependability
     from kernsim.engine.streams import Streams
@@ -267,14 +267,14 @@ def dependability_run(config: Any, seed: Any, counter: EventCounter | None = Non
     m = Dependability(config, Streams(seed), performance)
     if counter:
         counter.wrap(_engine(m))
-    return RunResult(int(m.run()["faults"]))
+    return Measured(int(m.run()["faults"]))
 
 
-def fast_run(config: Any, seed: Any, counter: EventCounter | None = None) -> RunResult:
+def fast_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
     """(h) One replication of the fast engine (no engine events: ``counter`` is unused)."""
     from kernsim.dependability import fast
 
-    return RunResult(int(fast.simulate(config, seed)["faults"]))
+    return Measured(int(fast.simulate(config, seed)["faults"]))
 
 
 # --------------------------------------------------------------------------- (d) Ciw
@@ -289,7 +289,7 @@ def ciw_available() -> bool:
 
 
 def ciw_mmc(customers: int, seed: int, counter: EventCounter | None = None, *,
-            lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> RunResult:
+            lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> Measured:
     """(d) The same M/M/c in Ciw's normal style, until ``customers`` have finished."""
     import ciw
 
@@ -304,7 +304,7 @@ def ciw_mmc(customers: int, seed: int, counter: EventCounter | None = None, *,
         counter.wrap(sim, "event_and_return_nextnode")
     sim.simulate_until_max_customers(customers, method="Finish")
     waits = [r.waiting_time for r in sim.get_all_records()]
-    return RunResult(len(waits), float(np.mean(waits)) if waits else math.nan)
+    return Measured(len(waits), float(np.mean(waits)) if waits else math.nan)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -382,7 +382,7 @@ class Measurement:
         return self.events / self.wall_median_s
 
 
-def timed(run: Callable[[], RunResult]) -> tuple[float, float, RunResult]:
+def timed(run: Callable[[], Measured]) -> tuple[float, float, Measured]:
     """Wall and process CPU time of one call (garbage collected first, not disabled)."""
     gc.collect()
     start, cpu = time.perf_counter(), time.process_time()
@@ -390,8 +390,8 @@ def timed(run: Callable[[], RunResult]) -> tuple[float, float, RunResult]:
     return time.perf_counter() - start, time.process_time() - cpu, result
 
 
-def counted(run: Callable[[EventCounter], RunResult],
-            memory: bool) -> tuple[int, int | None, RunResult]:
+def counted(run: Callable[[EventCounter], Measured],
+            memory: bool) -> tuple[int, int | None, Measured]:
     """One separate run with events counted and, if asked, the tracemalloc peak."""
     counter = EventCounter()
     gc.collect()
@@ -408,7 +408,7 @@ def counted(run: Callable[[EventCounter], RunResult],
 
 
 def measure(key: str, label: str, detail: str,
-            run: Callable[[int, EventCounter | None], RunResult],
+            run: Callable[[int, EventCounter | None], Measured],
             timed_runs: int, extra_runs: int = 0, memory: bool = True,
             engine: str = "SimPy events") -> Measurement:
     """Time ``run(i, None)`` for i < timed_runs, run it further for mean waits
@@ -476,7 +476,7 @@ def measure_ciw(opt: BenchOptions) -> Measurement:
     if not ciw_available():
         return unavailable("d", label, detail, CIW_MISSING)
 
-    def run(i: int, c: EventCounter | None) -> RunResult:
+    def run(i: int, c: EventCounter | None) -> Measured:
         seed = int(_replication_seed(opt.seed, i).generate_state(1)[0])
         return ciw_mmc(opt.customers, seed, c)
 

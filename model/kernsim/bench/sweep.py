@@ -52,7 +52,7 @@ def queue(duration_us: float, tasks: int) -> Any:
 
 def calibrate(seconds: float) -> float:
     """Simulated µs that take ≈ ``seconds`` of wall time per task here, now."""
-    from kernsim.experiment.runner import iter_tasks, run_task
+    from kernsim.experiment.tasks import iter_tasks, run_task
 
     task = next(iter_tasks(queue(PROBE_US, 1)))
     run_task(task)  # warm up imports and caches

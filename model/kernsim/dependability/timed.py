@@ -164,7 +164,7 @@ class Instance:
         self.unit, self.index, self.node = unit, index, node
         self.up = True
         self.epoch = 0  # bumped at every failure: a pending ttf from before is stale
-        self.fault: Fault | None = None  # the fault whose cascade took it down
+        self.fault: SpontaneousFault | None = None  # the fault whose cascade took it down
         self.domain: tuple[Instance, ...] = (self,)
         self.out: list[tuple[Instance, float, np.random.Generator]] = []
 
@@ -172,7 +172,7 @@ class Instance:
         return f"{self.unit.name}[{self.index}]"
 
 
-class Fault:
+class SpontaneousFault:
     """One spontaneous fault and the instances its cascade failed."""
 
     __slots__ = ("detected", "down_before", "failed", "origin", "pending", "recovered",
@@ -219,7 +219,7 @@ class Dependability:
         self.down = 0
         self.system = TimeWeighted(0.0, 1.0)
         self.failed = TimeWeighted(0.0, 0.0)
-        self.faults: list[Fault] = []
+        self.faults: list[SpontaneousFault] = []
         self.outages = 0
         perf = spec.performability
         self.reward = (Reward(perf, exp.seed, performance) if perf is not None
@@ -245,7 +245,7 @@ class Dependability:
             self._cascade(inst)
 
     def _cascade(self, origin: Instance) -> None:
-        fault = Fault(self.sim.now, origin, self.down)
+        fault = SpontaneousFault(self.sim.now, origin, self.down)
         was_up = self.short == 0
         self._fail_domain(origin, fault)
         unit = origin.unit
@@ -261,7 +261,7 @@ class Dependability:
         for inst in fault.failed:
             self._noticed(inst)
 
-    def _spread(self, fault: Fault, i: int) -> int:
+    def _spread(self, fault: SpontaneousFault, i: int) -> int:
         """Let ``fault.failed[i:]`` (and whatever they fail) try their edges; return the count."""
         failed = fault.failed
         while i < len(failed):
@@ -271,7 +271,7 @@ class Dependability:
             i += 1
         return i
 
-    def _quorum(self, fault: Fault) -> bool:
+    def _quorum(self, fault: SpontaneousFault) -> bool:
         """Fail the units whose needs this cascade broke; True if any instance failed."""
         before, hit = len(fault.failed), {inst.unit.name for inst in fault.failed}
         for name, unit in self.units.items():
@@ -281,7 +281,7 @@ class Dependability:
                         self._fail_domain(inst, fault)
         return len(fault.failed) > before
 
-    def _fail_domain(self, inst: Instance, fault: Fault) -> None:
+    def _fail_domain(self, inst: Instance, fault: SpontaneousFault) -> None:
         for member in inst.domain:
             if member.up:
                 self._set(member, False)

@@ -103,14 +103,14 @@ class Plan:
             p.issued = max(p.issued, p.count)
         return spans
 
-    def check(self, tally: Tally) -> None:
+    def check(self, tally: FinishedRows) -> None:
         """Check every unsettled point at its count; settle it or move its count on."""
         todo = [p for p in self.points if not p.settled]
         tally.load((p.index, r) for p in todo for r in range(p.count))
         for point in todo:
             self._check(point, tally)
 
-    def _check(self, point: Point, tally: Tally) -> None:
+    def _check(self, point: Point, tally: FinishedRows) -> None:
         spec = point.precision
         rows = tally.rows_of(point.index, point.count)
         if rows is None:
@@ -138,7 +138,7 @@ def _relative(c: dict) -> float:
     return c["half_width"] / abs(c["mean"]) if c["mean"] else math.inf
 
 
-def _column(rows: list[dict], metric: str, point: Point, tally: Tally) -> list[float]:
+def _column(rows: list[dict], metric: str, point: Point, tally: FinishedRows) -> list[float]:
     if not any(metric in row for row in rows):
         raise ConfigError(f"experiment.precision.metric = {metric!r}: not a metric of the "
                           f"results (design point {point.index}); available: "
@@ -146,7 +146,7 @@ def _column(rows: list[dict], metric: str, point: Point, tally: Tally) -> list[f
     return [float(row.get(metric, math.nan)) for row in rows]
 
 
-class Tally:
+class FinishedRows:
     """The numeric metrics of finished replications, by (design point, replication):
     rows the runner hands over, and rows read from part files when a check needs them."""
 

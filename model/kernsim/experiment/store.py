@@ -23,11 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import subprocess
 import sys
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kernsim.errors import KernsimError
+from kernsim.experiment.manifest import Manifest
 
 PART = "dp{:05d}-r{:05d}.parquet"
 
@@ -202,7 +199,7 @@ class Store:
             return {}
         return json.loads(self.manifest_path.read_text())
 
-    def open(self, experiment: Any, overwrite: bool = False) -> dict:
+    def open(self, experiment: Any, overwrite: bool = False) -> Manifest:
         """Create or reopen the folder; refuse one that holds another experiment."""
         old = self.manifest()
         if old and old.get("config_hash") != experiment.config_hash:
@@ -216,7 +213,7 @@ class Store:
             old = {}
         self.parts.mkdir(parents=True, exist_ok=True)
         self.sweep_temp()
-        manifest = new_manifest(experiment, old)
+        manifest = Manifest.start(experiment, old)
         self.sync_hashes(manifest)
         self.write_manifest(manifest)
         return manifest
@@ -227,7 +224,7 @@ class Store:
             for path in folder.glob(".*.tmp") if folder.exists() else []:
                 path.unlink(missing_ok=True)
 
-    def sync_hashes(self, manifest: dict) -> None:
+    def sync_hashes(self, manifest: Manifest) -> None:
         """Hash part files a killed run wrote after its last manifest flush (unreadable
         ones are removed: their tasks run again); forget hashes of deleted files."""
         hashes = manifest["hashes"]
@@ -245,7 +242,7 @@ class Store:
         return [p for folder in (self.parts, self.samples) if folder.exists()
                 for p in sorted(folder.glob("dp*-r*.parquet"))]
 
-    def hash_outputs(self, manifest: dict) -> None:
+    def hash_outputs(self, manifest: Manifest) -> None:
         for name in ("results.parquet", "samples.parquet"):
             if (self.out / name).exists():
                 manifest["hashes"][name] = file_hash(self.out / name)
@@ -279,7 +276,7 @@ class Store:
         self.unsynced.append(self.parts / name)
         return out
 
-    def write_manifest(self, manifest: dict) -> None:
+    def write_manifest(self, manifest: Manifest) -> None:
         """Parts are synced in groups, here: the manifest never lists a part that a
         power cut could lose (one it does not list is checked on resume)."""
         sync_files(self.unsynced, self.out)
@@ -312,77 +309,6 @@ class Store:
         samples but no part: it is not done, and its samples are not used)."""
         done = {p.name for p in self.part_paths()}
         return sorted(p for p in self.samples.glob("dp*-r*.parquet") if p.name in done)
-
-
-def new_manifest(experiment: Any, old: dict) -> dict:
-    """What the folder records about how its results were made."""
-    from kernsim.version import __version__
-
-    return {
-        "name": experiment.name,
-        "status": "running",
-        "config_hash": experiment.config_hash,
-        "config": experiment.resolved(),
-        "source_file": str(experiment.path) if experiment.path else None,
-        "root_seed": experiment.config.experiment.seed,
-        "replications": experiment.replications,
-        "design_points": [{"design_point": p.index, **p.params} for p in experiment.points],
-        "version": __version__,
-        "git": git_info(),
-        "platform": {
-            "python": sys.version.split()[0],
-            "system": platform.platform(),
-            "machine": platform.machine(),
-        },
-        "versions": versions(),
-        "started": old.get("started") or now(),
-        "runs": old.get("runs", []),
-        "ended": None,
-        "tasks": old.get("tasks", {}),
-        "hashes": old.get("hashes", {}),
-        "failures": [],
-    }
-
-
-#: the packages whose versions can change a result's bytes
-RECORDED = ("simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
-
-
-def versions() -> dict[str, str | None]:
-    """python and each package of ``RECORDED``, as installed (None: not installed)."""
-    out: dict[str, str | None] = {"python": sys.version.split()[0]}
-    for name in RECORDED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def git_info() -> dict:
-    """Commit and dirty flag of the kernsim source tree, if kernsim runs from a git
-    checkout of its own (an editable install); None for an installed wheel, even one
-    that sits inside some other repository."""
-    root = Path(__file__).resolve().parents[3]  # <root>/model/kernsim/experiment/store.py
-    try:
-        if Path(_git(root, "rev-parse", "--show-toplevel")).resolve() != root or not (
-                root / "model" / "kernsim").is_dir():
-            return {"commit": None, "dirty": None}
-        commit = _git(root, "rev-parse", "HEAD")
-        dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": commit, "dirty": dirty}
-
-
-def _git(root: Path, *args: str) -> str:
-    out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                         check=True, timeout=10)
-    return out.stdout.strip()
 
 
 def file_hash(path: Path) -> str:

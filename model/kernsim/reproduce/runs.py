@@ -79,14 +79,3 @@ def run_file(ctx: Context, name: str, values: dict[str, Any], sub: str) -> pd.Da
         last = result.failures[0]["error"].strip().splitlines()[-1]
         raise KernsimError(f"{name}: {len(result.failures)} task(s) failed, e.g. {last}")
     return load_results(result.out)
-
-
-def per_replication(df: pd.DataFrame, metric: str, where: dict[str, Any]) -> np.ndarray:
-    """``metric`` per replication at the design point matching ``where`` (column = value)."""
-    mask = np.ones(len(df), bool)
-    for col, val in where.items():
-        mask &= (df[col] == val).to_numpy()
-    part = df[mask].sort_values("replication")
-    if part["design_point"].nunique() != 1:
-        raise KeyError(f"{where}: matches {part['design_point'].nunique()} design points")
-    return part[metric].to_numpy(float)

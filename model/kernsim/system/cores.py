@@ -70,10 +70,6 @@ class Cores:
         else:
             self._set_free(self.free + 1)
 
-    def _take(self, job) -> None:
-        self.holders[job] = None
-        self._set_free(self.free - 1)
-
     def _set_free(self, free: int) -> None:
         """``TimeWeighted.update`` of both levels, inlined (the same arithmetic); the sleep
         level is left alone while it stays 0 (adding 0·Δt changes nothing)."""

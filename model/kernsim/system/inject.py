@@ -1,4 +1,4 @@
-"""Fault injection into the OS model: one fault per replication, or recurring faults.
+"""InjectedFault injection into the OS model: one fault per replication, or recurring faults.
 
 At ``at`` after the warm-up the fault hits its target component (named, or
 drawn by ``weights``) and fails the component's whole domain; in a
@@ -73,7 +73,7 @@ from kernsim.system.poison import Poison
 NAN = math.nan
 
 
-class Fault:
+class InjectedFault:
     """One injected fault: where and when it struck, what it failed, when all was back."""
 
     def __init__(self, t: float, origin: str, kind: str, detected: bool) -> None:
@@ -129,7 +129,7 @@ class Injector:
         self.t = sim.warmup + first
         self.error = from_config(spec.error_delay).sampler(streams.get("faults.error"))
         self.hang_timeout = _sampler(spec.server_timeout, streams.get("faults.server_timeout"))
-        self.faults: list[Fault] = []
+        self.faults: list[InjectedFault] = []
         self.requests = None  # the clients (kernsim.queueing.clients.Requests), set by the Model
 
     def _pick(self, rng: np.random.Generator) -> str:
@@ -160,7 +160,7 @@ class Injector:
         origin = self.spec.target or self._pick(self.target_rng)
         kind = self.spec.kind
         detected = kind == "corruption" and self.detect_rng.random() < (self.spec.detect or 0.0)
-        fault = Fault(self.sim.now, origin, kind, detected)
+        fault = InjectedFault(self.sim.now, origin, kind, detected)
         self._attribute()
         fault.base = dict(self.requests.counts) if self.requests else {}
         self.faults.append(fault)
@@ -174,7 +174,7 @@ class Injector:
         else:
             self._corrupt_fails_now(fault, inner)
 
-    def _count_corrupt(self, fault: Fault) -> Callable:
+    def _count_corrupt(self, fault: InjectedFault) -> Callable:
         """Count completions of the classes through the origin until the failure."""
         inner = self.kernel.on_complete
         through = {i for i, cls in enumerate(self.config.classes().values())
@@ -191,11 +191,11 @@ class Injector:
     def _corrupt_fails(self, ev) -> None:
         self._corrupt_fails_now(*ev._value)
 
-    def _corrupt_fails_now(self, fault: Fault, inner: Callable) -> None:
+    def _corrupt_fails_now(self, fault: InjectedFault, inner: Callable) -> None:
         self.kernel.on_complete = inner
         self._fail(fault, spread=True)
 
-    def _fail(self, fault: Fault, spread: bool) -> None:
+    def _fail(self, fault: InjectedFault, spread: bool) -> None:
         """Fail the origin's domain (and, if ``spread``, what the cascade reaches)."""
         failed = self._cascade(fault.origin) if spread else self._with_domain(fault.origin, [])
         domains = list(dict.fromkeys(self.config.components[c].domain for c in failed))
@@ -253,7 +253,7 @@ class Injector:
         if self.ttf:
             self.sim.after(self.ttf(), self._fault)
 
-    def _settle(self, fault: Fault) -> None:
+    def _settle(self, fault: InjectedFault) -> None:
         poison = self.kernel.poison
         if poison and not math.isnan(fault.failed_at):
             fault.poison_failures = poison.failed - fault.poison_base

@@ -57,10 +57,6 @@ class Job:
         self.dead = False
         self.away = None
 
-    def end_batch(self, now: float) -> None:
-        self.cores.add(self.cats, self.batch, self.batch_start)
-        self.batch = None
-
     def start_spin(self, now: float) -> None:
         self.spin_from = now
 
