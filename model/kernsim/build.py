@@ -22,30 +22,63 @@ from kernsim.queueing.station import Station
 from kernsim.queueing.trigger import Trigger
 from kernsim.system.inject import Injector
 from kernsim.system.kernel import Kernel
+from kernsim.system.poison import Poison
 
 
 class Model:
-    """One replication's world: the environment, the network and the workload."""
+    """One replication's world: the environment, the network and the workload.
+
+    The constructor builds every part from the config, each given the parts it
+    calls; :meth:`connect` then wires every callback between them, in one place;
+    :meth:`metrics` collects every part's metrics by one rule.
+    """
 
     def __init__(self, config: Any, streams: Streams) -> None:
         exp = config.experiment
         self.sim = Sim(streams, exp.warmup)
+        """The environment: SimPy's, with the named random streams and the warm-up."""
         self.end = exp.warmup + exp.duration
+        """When the replication ends (µs, warm-up included)."""
         self.net = Kernel(self.sim, config) if config.system else _network(self.sim, config)
-        injection = config.faults is not None and config.faults.mode == "injection"
-        self.injector = Injector(self.sim, self.net, config.faults, config) if injection else None
+        """Where requests run: the OS model, or the plain queueing network."""
+        faults = config.faults if config.faults and config.faults.mode == "injection" else None
         migration = config.migration
         refuses = migration is not None and not migration.queue_during  # refused requests fail
-        policy = config.workload.retry or (Policy() if injection or refuses else None)
-        self.requests = Requests(self.sim, self.net, policy, lambda c: None) if policy else None
-        if self.injector:
-            self.injector.requests = self.requests
+        policy = config.workload.retry or (Policy() if faults or refuses else None)
+        self.requests = Requests(self.sim, self.net, policy) if policy else None
+        """The clients (timeouts, retries, goodput), when the run needs them."""
+        self.injector = (Injector(self.sim, self.net, faults, config, self.requests)
+                         if faults else None)
+        self.poison = Poison(self.net) if faults and faults.locks == "poison" else None
         picker = ClassPicker(self.sim, [c.share for c in config.classes().values()])
         self.source = _source(self.sim, self.net, picker, config.workload, self.requests)
-        self.trigger = Trigger(self.sim, config.trigger, self) if config.trigger else None
-        if self.trigger:
-            self.requests.on_success = self.trigger.succeeded
+        self.trigger = (Trigger(self.sim, config.trigger, self._knob(config.trigger))
+                        if config.trigger else None)
         self.migration = Migration(self.sim, self.net, migration) if migration else None
+        self.connect()
+
+    def connect(self) -> None:
+        """Every connection between the parts: who hears of what."""
+        net, requests, source = self.net, self.requests, self.source
+        if isinstance(net, Network):
+            for station in net.stations.values():
+                station.connect(done=net.forward)
+        if requests is not None:
+            net.connect(on_complete=requests.completed, on_error=requests.errored)
+            if isinstance(source, ClosedSource):
+                requests.connect(finished=source.next)
+        elif isinstance(source, ClosedSource):
+            net.connect(on_complete=source.completed)
+        if self.trigger is not None:
+            requests.connect(on_success=self.trigger.succeeded)
+        if self.injector is not None:
+            self.injector.connect(downstream=net.on_complete)
+            net.connect(on_complete=self.injector.completed, injector=self.injector,
+                        poison=self.poison)
+
+    def _knob(self, trigger: Any) -> Any:
+        """What a trigger scales: the target station's service, or the arrivals."""
+        return self.net.stations[trigger.target] if trigger.kind == "capacity" else self.source
 
     def run(self) -> dict[str, float]:
         self.sim.start()
@@ -114,7 +147,8 @@ def _source(sim: Sim, net, picker: ClassPicker, workload: Any, requests: Request
         arrivals = _sampler(sim, "workload.arrivals", workload.interarrival)
         return OpenSource(sim, net, picker, arrivals, requests)
     think = _sampler(sim, "workload.think", workload.think)
-    return ClosedSource(sim, net, picker, workload.clients, think, requests)
+    send = requests.start if requests else net.submit
+    return ClosedSource(sim, picker, workload.clients, think, send)
 
 
 def offered_load(config: Any) -> dict[str, float]:

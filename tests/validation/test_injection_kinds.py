@@ -60,7 +60,7 @@ def run_logged(raw: dict, seed: int) -> tuple[dict, list[tuple[float, float, int
         log.append((model.sim.now, job.t0, job.cls))
         inner(job)
 
-    model.net.on_complete = complete
+    model.net.connect(on_complete=complete)
     return model.run(), log  # Model.metrics raises if a job is not accounted for
 
 

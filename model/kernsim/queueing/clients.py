@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kernsim.engine.ports import Ports
 from kernsim.engine.sim import Sim
 
 
@@ -42,19 +43,23 @@ class Attempts:
         self.done = False
 
 
-class Requests:
-    """Runs logical requests through ``net`` under a retry policy; counts their fate."""
+class Requests(Ports):
+    """Runs logical requests through ``net`` under a retry policy; counts their fate.
+    The net's ``on_complete`` / ``on_error`` ports are connected to :meth:`completed`
+    and :meth:`errored`."""
 
-    def __init__(self, sim: Sim, net, policy, finished: Callable[[object], None]) -> None:
+    PORTS = ("finished", "on_success")
+
+    def __init__(self, sim: Sim, net, policy) -> None:
         self.sim, self.net, self.policy = sim, net, policy
-        self.finished = finished
+        self.finished: Callable[[object], None] = lambda client: None
+        """Hears of every logical request that is over, with its client (a port)."""
         self.on_success: Callable[[float], None] = lambda now: None
+        """Hears of every success, with its time (a port)."""
         self.jitter = sim.streams.get("workload.retry.jitter")
         self.tokens = 0.0
         self.counts = dict.fromkeys(("requests", "succeeded", "failed", "retries",
                                      "timeouts", "errors"), 0)
-        net.on_complete = self._completed
-        net.on_error = self._errored
         sim.on_warmup(self.reset)
 
     def start(self, cls: int, client=None) -> None:
@@ -72,7 +77,8 @@ class Requests:
         req, token = tag
         return None if req.done or token != req.token else req
 
-    def _completed(self, job) -> None:
+    def completed(self, job) -> None:
+        """An attempt finished its route: the request succeeded, unless abandoned."""
         req = self._live(job.client)
         if req is not None:
             req.done = True
@@ -80,7 +86,8 @@ class Requests:
             self.on_success(self.sim.now)
             self.finished(req.client)
 
-    def _errored(self, job) -> None:
+    def errored(self, job) -> None:
+        """An attempt failed: retry or give up, unless abandoned."""
         req = self._live(job.client)
         if req is not None:
             self._count("errors")

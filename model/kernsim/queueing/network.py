@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kernsim.engine.ports import Ports
 from kernsim.engine.sim import Sim
 from kernsim.queueing.outcomes import Outcomes
 from kernsim.queueing.request import Request
@@ -13,8 +14,11 @@ from kernsim.queueing.station import Station
 Step = tuple[Station, Callable[[], float] | None]
 
 
-class Network:
-    """Moves requests along their routes; ``outcomes`` keeps the end-to-end statistics."""
+class Network(Ports):
+    """Moves requests along their routes; ``outcomes`` keeps the end-to-end statistics.
+    Its stations' ``done`` ports are connected to :meth:`forward`."""
+
+    PORTS = ("on_complete", "on_error")
 
     def __init__(self, sim: Sim, stations: dict[str, Station], class_names: list[str],
                  routes: list[tuple]) -> None:
@@ -24,9 +28,9 @@ class Network:
         self.outcomes = Outcomes(sim, class_names)
         self.in_transit = 0
         self.on_complete: Callable[[Request], None] = lambda req: None
-        self.on_error: Callable[[Request], None] = lambda req: None  # a network never fails
-        for station in stations.values():
-            station.done = self.forward
+        """Hears of every request that finished its route (a port)."""
+        self.on_error: Callable[[Request], None] = lambda req: None
+        """Hears of a failed request (a port; only a migration refusing work fails one)."""
 
     def submit(self, cls: int, client=None) -> None:
         """A new request of class ``cls`` starts its route."""

@@ -1,7 +1,7 @@
 """Where requests come from: an open arrival stream or a closed set of clients.
 
 A source calls ``net.submit(cls, client)`` on whatever runs requests (the
-queueing network or the OS model); a closed source needs ``net.on_complete``.
+queueing network or the OS model); a closed source hears of each request's end.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
 
+from kernsim.engine.ports import scaled
 from kernsim.engine.sim import Sim
 
 
@@ -48,7 +49,14 @@ class OpenSource:
                  interarrival: Callable[[], float], requests=None) -> None:
         self.sim, self.net, self.picker = sim, net, picker
         self.interarrival = interarrival
+        """Draws the time to the next arrival (µs); :meth:`scale_time` changes it."""
+        self._interarrival = interarrival
         self.send = requests.start if requests else net.submit
+
+    def scale_time(self, factor: float | None) -> None:
+        """Divide every interarrival time drawn from now on by ``factor`` (None: as built)."""
+        self.interarrival = (self._interarrival if factor is None
+                             else scaled(self._interarrival, factor))
 
     def start(self) -> None:
         self.sim.after(self.interarrival(), self._arrive)
@@ -59,19 +67,19 @@ class OpenSource:
 
 
 class ClosedSource:
-    """``clients`` users, each thinking, submitting one request and waiting for its end."""
+    """``clients`` users, each thinking, submitting one request and waiting for its end.
 
-    def __init__(self, sim: Sim, net, picker: ClassPicker, clients: int,
-                 think: Callable[[], float], requests=None) -> None:
-        self.sim, self.net, self.picker = sim, net, picker
+    ``send`` starts a request (the net's ``submit``, or the clients' ``start``); the
+    Model connects the end of a request back here: the net's ``on_complete`` to
+    :meth:`completed`, or the clients' ``finished`` to :meth:`next`.
+    """
+
+    def __init__(self, sim: Sim, picker: ClassPicker, clients: int,
+                 think: Callable[[], float], send: Callable[..., None]) -> None:
+        self.sim, self.picker = sim, picker
         self.clients = clients
         self.think = think
-        if requests is None:
-            self.send = net.submit
-            net.on_complete = self._completed
-        else:
-            self.send = requests.start
-            requests.finished = self.next
+        self.send = send
 
     def start(self) -> None:
         for client in range(self.clients):
@@ -80,7 +88,7 @@ class ClosedSource:
     def _submit(self, ev) -> None:
         self.send(self.picker.pick(), ev._value)
 
-    def _completed(self, req) -> None:
+    def completed(self, req) -> None:
         """``req`` is done: its client thinks, then asks again (:meth:`next`, inlined)."""
         self.sim.after(self.think(), self._submit, req.client)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from kernsim.engine.monitor import TimeWeighted
+from kernsim.engine.ports import Ports, scaled
 from kernsim.engine.sim import Sim
 from kernsim.queueing.request import Request
 
@@ -18,12 +19,15 @@ class Pause(NamedTuple):
     idle: Callable[[], None]
 
 
-class Station:
-    """Serves requests with ``servers`` workers; completion hands them to ``done``.
+class Station(Ports):
+    """Serves requests with ``servers`` workers; completion hands them to ``done``
+    (its port: the network's ``forward``).
 
     Callback-driven: a request that finds a free worker costs one SimPy event
     (its service completion); queued requests cost none until they start.
     """
+
+    PORTS = ("done",)
 
     def __init__(self, sim: Sim, name: str, servers: int, service: Callable[[], float],
                  discipline: str = "fifo") -> None:
@@ -31,6 +35,8 @@ class Station:
         self.name = name
         self.servers = servers
         self.service = service
+        """Draws one service time (µs); :meth:`scale_time` changes it for a while."""
+        self._service = service
         self.queue: deque[Request] = deque()
         self.take = self.queue.popleft if discipline == "fifo" else self.queue.pop
         self.busy = 0
@@ -39,8 +45,13 @@ class Station:
         self.wait_sum = 0.0
         self.starts = 0
         self.done: Callable[[Request], None] = lambda req: None
+        """Hears of every request whose service here finished (a port)."""
         self.paused: Pause | None = None
         sim.on_warmup(self.reset)
+
+    def scale_time(self, factor: float | None) -> None:
+        """Divide every service time drawn from now on by ``factor`` (None: as built)."""
+        self.service = self._service if factor is None else scaled(self._service, factor)
 
     def arrive(self, req: Request) -> None:
         if self.paused is not None:

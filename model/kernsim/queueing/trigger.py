@@ -18,32 +18,25 @@ from kernsim.engine.sim import Sim
 class Trigger:
     """Slows a station (or speeds up arrivals) for a while; judges recovery afterwards."""
 
-    def __init__(self, sim: Sim, spec: Any, model) -> None:
-        self.sim, self.spec, self.model = sim, spec, model
+    def __init__(self, sim: Sim, spec: Any, knob: Any) -> None:
+        self.sim, self.spec = sim, spec
+        self.knob = knob
+        """What the trigger scales: a station's service (capacity drop) or the open
+        source's arrivals (load spike); anything with ``scale_time(factor | None)``."""
         self.start_t = sim.warmup + spec.at
         self.end_t = self.start_t + spec.length
         self.tail_t = self.end_t + spec.settle * spec.length
         self.counts = [0, 0, 0]  # successes before, during, and in the tail after the trigger
-        self.saved = None
 
     def start(self) -> None:
         self.sim.after(self.start_t, self._begin)
         self.sim.after(self.end_t, self._end)
 
     def _begin(self, _ev) -> None:
-        obj, attr = self._knob()
-        base, factor = getattr(obj, attr), self.spec.factor
-        self.saved = base
-        setattr(obj, attr, (lambda: base() / factor))
+        self.knob.scale_time(self.spec.factor)
 
     def _end(self, _ev) -> None:
-        obj, attr = self._knob()
-        setattr(obj, attr, self.saved)
-
-    def _knob(self) -> tuple[Any, str]:
-        if self.spec.kind == "capacity":
-            return self.model.net.stations[self.spec.target], "service"
-        return self.model.source, "interarrival"
+        self.knob.scale_time(None)
 
     def succeeded(self, now: float) -> None:
         if now < self.sim.warmup:

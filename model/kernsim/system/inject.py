@@ -66,9 +66,9 @@ from typing import Any
 
 import numpy as np
 
+from kernsim.engine.ports import Ports
 from kernsim.engine.sim import Sim
 from kernsim.engine.spec import from_config
-from kernsim.system.poison import Poison
 
 NAN = math.nan
 
@@ -111,14 +111,25 @@ class InjectedFault:
         return max(0.0, end - max(self.failed_at, lo))
 
 
-class Injector:
-    """Schedules the faults, spreads them, restarts what failed, and reports."""
+class Injector(Ports):
+    """Schedules the faults, spreads them, restarts what failed, and reports.
 
-    def __init__(self, sim: Sim, kernel, spec: Any, config: Any) -> None:
+    The kernel's ``on_complete`` port is connected to :meth:`completed`, which
+    counts the wrong answers of a corruption in progress and passes every job on
+    to ``downstream`` (a port: whoever would otherwise hear of completions).
+    """
+
+    PORTS = ("downstream",)
+
+    def __init__(self, sim: Sim, kernel, spec: Any, config: Any, requests=None) -> None:
         self.sim, self.kernel, self.spec, self.config = sim, kernel, spec, config
-        kernel.injector = self
-        if spec.locks == "poison":
-            kernel.poison = Poison(kernel)
+        self.requests = requests
+        """The clients (:class:`kernsim.queueing.clients.Requests`), whose counts each
+        fault's row reports; None without them."""
+        self.downstream: Callable = lambda job: None
+        """Hears of every completed job after the corruption count (a port)."""
+        self.corrupting: list[tuple[InjectedFault, set[int]]] = []
+        """Corruptions in progress: the fault and the classes through its origin."""
         streams = sim.streams
         self.rng = streams.get("faults.edges")
         self.target_rng = streams.get("faults.target")
@@ -130,7 +141,6 @@ class Injector:
         self.error = from_config(spec.error_delay).sampler(streams.get("faults.error"))
         self.hang_timeout = _sampler(spec.server_timeout, streams.get("faults.server_timeout"))
         self.faults: list[InjectedFault] = []
-        self.requests = None  # the clients (kernsim.queueing.clients.Requests), set by the Model
 
     def _pick(self, rng: np.random.Generator) -> str:
         names = list(self.config.components)
@@ -167,33 +177,29 @@ class Injector:
         if kind != "corruption" or detected:
             self._fail(fault, spread=not detected)
             return
-        inner = self._count_corrupt(fault)
-        delay = self.latency()
-        if delay > 0:
-            self.sim.after(delay, self._corrupt_fails, (fault, inner))
-        else:
-            self._corrupt_fails_now(fault, inner)
-
-    def _count_corrupt(self, fault: InjectedFault) -> Callable:
-        """Count completions of the classes through the origin until the failure."""
-        inner = self.kernel.on_complete
         through = {i for i, cls in enumerate(self.config.classes().values())
                    if fault.origin in cls.path}
+        watch = (fault, through)
+        self.corrupting.append(watch)  # completions through the origin are wrong answers
+        delay = self.latency()
+        if delay > 0:
+            self.sim.after(delay, self._corrupt_fails, watch)
+        else:
+            self._corrupt_fails_now(watch)
 
-        def complete(job) -> None:
+    def completed(self, job) -> None:
+        """A job finished: a wrong answer if a corruption on its path is in progress."""
+        for fault, through in self.corrupting:
             if job.cls in through:
                 fault.corrupt += 1
-            inner(job)
-
-        self.kernel.on_complete = complete
-        return inner
+        self.downstream(job)
 
     def _corrupt_fails(self, ev) -> None:
-        self._corrupt_fails_now(*ev._value)
+        self._corrupt_fails_now(ev.value)
 
-    def _corrupt_fails_now(self, fault: InjectedFault, inner: Callable) -> None:
-        self.kernel.on_complete = inner
-        self._fail(fault, spread=True)
+    def _corrupt_fails_now(self, watch: tuple[InjectedFault, set[int]]) -> None:
+        self.corrupting.remove(watch)
+        self._fail(watch[0], spread=True)
 
     def _fail(self, fault: InjectedFault, spread: bool) -> None:
         """Fail the origin's domain (and, if ``spread``, what the cascade reaches)."""

@@ -9,9 +9,10 @@ event; only a lock, a server or I/O splits them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernsim.engine.dists import Constant
+from kernsim.engine.ports import Ports
 from kernsim.engine.sim import Sim
 from kernsim.engine.spec import from_config
 from kernsim.queueing.outcomes import Outcomes
@@ -20,12 +21,24 @@ from kernsim.system.job import Job
 from kernsim.system.locks import Lock, make_lock
 from kernsim.system.servers import Server, Striped
 
+if TYPE_CHECKING:  # the types of two ports (their modules do not import this one)
+    from kernsim.system.inject import Injector
+    from kernsim.system.poison import Poison
+
 CPU, LOCK, ENTER, LEAVE, IO, FORK, MOVE, DONE = range(8)
 SWITCH = ("switch",)
 
 
-class Kernel:
-    """One node running the workload's system calls through the configured structure."""
+class Kernel(Ports):
+    """One node running the workload's system calls through the configured structure.
+
+    Ports (connected by :class:`kernsim.build.Model`): ``on_complete`` and
+    ``on_error`` hear of finished and failed jobs; ``injector`` (fault injection)
+    says when a lost job's caller hears of it; ``poison`` handles the locks a
+    failed domain held (``faults.locks = "poison"``).
+    """
+
+    PORTS = ("on_complete", "on_error", "injector", "poison")
 
     def __init__(self, sim: Sim, config: Any) -> None:
         self.sim = sim
@@ -51,7 +64,13 @@ class Kernel:
         self.orphans: list[Job] = []
         self.aborted = 0
         self.on_complete: Callable[[Job], None] = lambda job: None
+        """Hears of every job that finished its class's program (a port)."""
         self.on_error: Callable[[Job], None] = lambda job: None
+        """Hears of every job a fault failed, when its caller learns of it (a port)."""
+        self.injector: Injector | None = None
+        """The fault injector, if any (a port): :meth:`Injector.error_after`."""
+        self.poison: Poison | None = None
+        """Poisoned-lock handling, if configured (a port)."""
 
     def _lock(self, name: str, spec) -> Lock | Striped:
         if spec.stripes == 1:
@@ -303,9 +322,6 @@ class Kernel:
             self.sim.after(delay, self._error, job)
         elif how == "lost":
             self.orphans.append(job)
-
-    injector = None
-    poison = None  # a kernsim.system.poison.Poison when faults.locks = "poison"
 
     def _error(self, ev) -> None:
         self.on_error(ev._value)
