@@ -1,9 +1,11 @@
-"""The OS-structure model: requests as op lists executed on a node's cores.
+"""The OS-structure model's runtime: requests run their programs on a node's cores.
 
-A request class compiles to ops for one architecture: CPU work (user, trap,
-kernel or server work, IPC messages), lock requests, entering and leaving
-server domains, blocking I/O, done. Consecutive CPU ops run as one SimPy
-event; only a lock, a server or I/O splits them.
+A request class is a program (:mod:`kernsim.system.program`): CPU work, lock
+requests, entering and leaving server domains, blocking I/O, done. The kernel
+runs each job's program from its ``pc`` (:meth:`Kernel.advance`): a burst of
+CPU work, with the context switch the job owes, is one SimPy event; every other
+op is a step that acts at once. It also fails and restores domains for fault
+injection, and keeps the counts that check conservation.
 """
 
 from __future__ import annotations
@@ -19,14 +21,25 @@ from kernsim.queueing.outcomes import Outcomes
 from kernsim.system.cores import Cores, shares
 from kernsim.system.job import Job
 from kernsim.system.locks import Lock, make_lock
+from kernsim.system.program import (
+    SWITCH,
+    Acquire,
+    Done,
+    Enter,
+    Fork,
+    Io,
+    Leave,
+    Move,
+    Op,
+    compile_class,
+    link,
+)
 from kernsim.system.servers import Server, Striped
 
 if TYPE_CHECKING:  # the types of two ports (their modules do not import this one)
     from kernsim.system.inject import Injector
     from kernsim.system.poison import Poison
 
-CPU, LOCK, ENTER, LEAVE, IO, FORK, MOVE, DONE = range(8)
-SWITCH = ("switch",)
 
 
 class Kernel(Ports):
@@ -44,7 +57,7 @@ class Kernel(Ports):
         self.sim = sim
         self.config = config
         system = config.system
-        switch = self._sampler("system.context_switch", system.context_switch) or (lambda: 0.0)
+        switch = self.sampler("system.context_switch", system.context_switch) or (lambda: 0.0)
         self.nodes = [Cores(sim, system.cores, switch) for _ in range(system.nodes)]
         self.cores = self.nodes[0]
         self.servers = {name: Server(self, name, d.threads, self.nodes[d.node])
@@ -52,8 +65,9 @@ class Kernel(Ports):
         self.locks = {name: self._lock(name, spec) for name, spec in config.locks.items()}
         classes = config.classes()
         self.outcomes = Outcomes(sim, list(classes), wait_name="lock_wait_mean")
-        self.ops = [compile_class(self, name, cls) for name, cls in classes.items()]
-        self.programs = [self._program(ops) for ops in self.ops]
+        self.programs = [self._program(compile_class(self, name, cls))
+                         for name, cls in classes.items()]
+        """One linked program per request class, in class order."""
         self.in_io = 0
         self.in_net = 0
         self.children = 0
@@ -79,7 +93,7 @@ class Kernel(Ports):
                  for i in range(spec.stripes)]
         return Striped(name, locks, self.sim.streams.get(f"lock.{name}.stripe"))
 
-    def _sampler(self, stream: str, spec: Any) -> Callable[[], float] | None:
+    def sampler(self, stream: str, spec: Any) -> Callable[[], float] | None:
         """A sampler for ``spec``, or None when it is always zero."""
         dist = from_config(spec)
         if isinstance(dist, Constant) and dist.mean == 0:
@@ -98,8 +112,8 @@ class Kernel(Ports):
         self.cores.acquire(job, self.advance)
 
     def advance(self, job: Job) -> None:
-        """Run ``job``'s program from its pc (see :meth:`_program`): a run of CPU work,
-        with the context switch the job owes, is one event; other steps act at once."""
+        """Run ``job``'s program from its pc: a burst of CPU work, with the context
+        switch the job owes, is one event; other steps act at once."""
         ops = job.ops
         while True:
             op = ops[job.pc]
@@ -107,39 +121,39 @@ class Kernel(Ports):
                 self._switch(job, op)
                 return
             job.pc += 1
-            act = op[0]
+            act = op.act
             if act is not None:
                 if act(job, op):
                     continue
                 return
-            if op[4] is not None:  # a run of one op: one draw, no list of draws
-                d = op[4]()
+            if op.one is not None:  # a burst of one op: one draw, no list of draws
+                d = op.one()
                 if d > 0:
-                    self._run(job, op[1], [d], d)
+                    self._run(job, op.cats, [d], d)
                     return
                 continue
-            durations, total = [draw() for draw in op[2]], 0.0
+            durations, total = [draw() for draw in op.draws], 0.0
             for d in durations:
                 if d > 0:
                     total += d
             if total > 0:
-                self._run(job, op[1], durations, total)
+                self._run(job, op.cats, durations, total)
                 return
 
-    def _switch(self, job: Job, op: tuple) -> None:
-        """The context switch ``job`` owes runs first, merged with ``op`` if it is CPU work."""
+    def _switch(self, job: Job, op: Op) -> None:
+        """The context switch ``job`` owes runs first, merged with ``op`` if it is a burst."""
         total = sw = job.switch  # the sum in the order of the parts: bit for bit
         job.switch = 0.0
-        if op[0] is not None:
+        if op.act is not None:
             self._run(job, SWITCH, [sw], sw)
             return
         job.pc += 1
-        durations = [draw() for draw in op[2]] if op[4] is None else [op[4]()]
+        durations = [draw() for draw in op.draws] if op.one is None else [op.one()]
         for d in durations:
             if d > 0:
                 total += d
         durations.insert(0, sw)
-        self._run(job, op[3], durations, total)
+        self._run(job, op.switch_cats, durations, total)
 
     def _run(self, job: Job, cats: tuple, durations: list, total: float) -> None:
         """Run CPU work for ``total`` µs: one event."""
@@ -165,60 +179,37 @@ class Kernel(Ports):
 
     # the steps of a program: each returns True if the job goes on at once
 
-    def _enter(self, job: Job, op: tuple) -> bool:
-        if op[1].name in self.down:
-            self.fail_job(job, self.down[op[1].name])
+    def _enter(self, job: Job, op: Enter) -> bool:
+        if op.server.name in self.down:
+            self.fail_job(job, self.down[op.server.name])
             return False
-        return op[1].enter(job)
+        return op.server.enter(job)
 
-    def _leave(self, job: Job, op: tuple) -> bool:
+    def _leave(self, job: Job, op: Leave) -> bool:
         job.servers.pop().leave()
         return True
 
-    def _fork_step(self, job: Job, op: tuple) -> bool:
-        self._fork(job, op[1])
+    def _fork_step(self, job: Job, op: Fork) -> bool:
+        self._fork(job, op.target)
         return True
 
-    def _move_step(self, job: Job, op: tuple) -> bool:
-        self._move(job, op[1], op[2]())
+    def _move_step(self, job: Job, op: Move) -> bool:
+        self._move(job, op.cores, op.delay())
         return False
 
-    def _lock_step(self, job: Job, op: tuple) -> bool:
-        op[1].request(job, op[2](), op[3], op[4])
+    def _lock_step(self, job: Job, op: Acquire) -> bool:
+        op.lock.request(job, op.hold(), op.mean, op.cat)
         return False
 
-    def _io_step(self, job: Job, op: tuple) -> bool:
-        self._io(job, op[1]())
+    def _io_step(self, job: Job, op: Io) -> bool:
+        self._io(job, op.delay())
         return False
 
-    def _program(self, ops: tuple) -> tuple:
-        """``ops`` (from :func:`compile_class`) as :meth:`advance` runs them.
-
-        Each run of consecutive CPU ops becomes one ``(None, categories, samplers,
-        ("switch",) + categories, the sampler if there is only one)``; every other op
-        its step (a bound method, True if the job goes on at once) and its arguments,
-        ``(step, args...)``; FORK targets are renumbered. Nothing is drawn here: the
-        draws, their order and the arithmetic on them are those of the op list.
-        """
-        steps = {ENTER: self._enter, LEAVE: self._leave, FORK: self._fork_step,
-                 MOVE: self._move_step, LOCK: self._lock_step, IO: self._io_step,
-                 DONE: self._finish}
-        out: list[tuple] = []
-        where: dict[int, int] = {}
-        for i, op in enumerate(ops):
-            where[i] = len(out)
-            if op[0] != CPU:
-                out.append((steps[op[0]], *op[1:]))
-            elif out and out[-1][0] is None:
-                out[-1] = (None, out[-1][1] + (op[1],), out[-1][2] + (op[2],))
-            else:
-                out.append((None, (op[1],), (op[2],)))
-        for i, op in enumerate(out):
-            if op[0] is None:
-                out[i] = (*op, SWITCH + op[1], op[2][0] if len(op[2]) == 1 else None)
-            elif op[0] == self._fork_step:
-                out[i] = (op[0], where[op[1]])
-        return tuple(out)
+    def _program(self, ops: tuple[Op, ...]) -> tuple[Op, ...]:
+        """``ops`` (from :func:`compile_class`) linked to this kernel's steps."""
+        return link(ops, {Enter: self._enter, Leave: self._leave, Fork: self._fork_step,
+                          Move: self._move_step, Acquire: self._lock_step, Io: self._io_step,
+                          Done: self._finish})
 
     def _io(self, job: Job, delay: float) -> None:
         job.cores.release(job)
@@ -260,7 +251,7 @@ class Kernel(Ports):
         self.live[child] = None
         child.cores.acquire(child, self.advance)
 
-    def _finish(self, job: Job, op: tuple = ()) -> bool:
+    def _finish(self, job: Job, op: Op | None = None) -> bool:
         """The DONE step: ``job`` gives its core up and leaves (it never goes on)."""
         job.cores.release(job)
         del self.live[job]
@@ -368,108 +359,3 @@ class Kernel(Ports):
         for lock in self.locks.values():
             out.update(lock.metrics())
         return out
-
-
-def compile_class(kernel: Kernel, name: str, cls: Any) -> tuple:
-    """The op list of one request class under the configured structure."""
-    config, system = kernel.config, kernel.config.system
-    ops: list[tuple] = []
-    _cpu(ops, "user", kernel._sampler(f"user.{name}", cls.user))
-    _cpu(ops, "kernel", kernel._sampler("system.trap", system.trap))
-    copy = cls.bytes * system.ipc.copy_cost_per_byte
-    _cpu(ops, "kernel", (lambda: copy) if copy else None)
-    call = kernel._sampler("system.call", system.call)
-    message = _message(kernel, cls.bytes)
-    reply = kernel._sampler("ipc.reply", system.ipc.latency)
-    sync = system.ipc.kind == "sync"
-    entered: list[Server] = []
-    fork = None
-    prev = None
-    for comp_name in cls.path:
-        comp = config.components[comp_name]
-        server = kernel.servers.get(comp.domain)
-        if server is not None and server not in entered:
-            here = entered[-1].cores if entered else kernel.cores
-            if server.cores is here:
-                _cpu(ops, "ipc", message)
-            else:
-                ops.append((MOVE, server.cores, _network(kernel, cls.bytes)))
-            if not sync and fork is None:
-                fork = len(ops)
-                ops.append(None)  # FORK, patched below with the DONE index
-            ops.append((ENTER, server))
-            entered.append(server)
-        elif prev is not None:
-            _cpu(ops, "kernel" if server is None else "server", call)
-        cat = "kernel" if server is None else "server"
-        _work(kernel, ops, comp_name, comp, cat, reply if sync else None)
-        prev = comp_name
-    if from_config(cls.io).mean > 0:
-        ops.append((IO, kernel._sampler(f"io.{name}", cls.io)))
-    for i in range(len(entered) - 1, -1, -1):
-        server = entered[i]
-        back = entered[i - 1].cores if i else kernel.cores
-        if server.cores is back:
-            _cpu(ops, "ipc", reply if sync else None)
-            ops.append((LEAVE, server))
-        else:
-            ops.append((LEAVE, server))
-            ops.append((MOVE, back, _network(kernel, 0)))
-    if fork is not None:
-        ops[fork] = (FORK, len(ops))
-    ops.append((DONE,))
-    return tuple(ops)
-
-
-def _work(kernel: Kernel, ops: list, name: str, comp: Any, cat: str,
-          reply: Callable[[], float] | None) -> None:
-    """A component's critical section (under its lock, at its owner, or broadcast), then its work."""
-    critical = kernel._sampler(f"critical.{name}", comp.critical)
-    update = kernel._sampler("ipc.update", kernel.config.system.ipc.latency)
-    if critical is not None and comp.lock is not None:
-        mean = from_config(comp.critical).mean
-        ops.append((LOCK, kernel.locks[comp.lock], critical, mean, cat))
-    elif critical is not None and comp.owner is not None:
-        owner = kernel.servers[comp.owner]
-        _cpu(ops, "ipc", update)
-        ops += [(ENTER, owner), (CPU, "server", critical)]
-        _cpu(ops, "ipc", reply)
-        ops.append((LEAVE, owner))
-    elif critical is not None and comp.broadcast:
-        _cpu(ops, "ipc", _times(update, kernel.cores.count - 1))
-        _cpu(ops, cat, critical)
-    else:
-        _cpu(ops, cat, critical)
-    _cpu(ops, cat, kernel._sampler(f"service.{name}", comp.service))
-
-
-def _times(sampler: Callable[[], float] | None, n: int) -> Callable[[], float] | None:
-    """The sum of ``n`` draws (one message to each other replica)."""
-    if sampler is None or n <= 0:
-        return None
-    return lambda: sum(sampler() for _ in range(n))
-
-
-def _cpu(ops: list, cat: str, sampler: Callable[[], float] | None) -> None:
-    if sampler is not None:
-        ops.append((CPU, cat, sampler))
-
-
-def _network(kernel: Kernel, size: float) -> Callable[[], float]:
-    """Time for a message of ``size`` bytes to cross the network between nodes."""
-    net = kernel.config.system.network
-    latency = kernel._sampler("network.latency", net.latency) or (lambda: 0.0)
-    transfer = size / net.bandwidth * 1e6 if net.bandwidth else 0.0
-    return lambda: latency() + transfer
-
-
-def _message(kernel: Kernel, size: float) -> Callable[[], float] | None:
-    """Cost of one IPC call message: latency plus what its mode copies or maps."""
-    ipc = kernel.config.system.ipc
-    latency = kernel._sampler("ipc.call", ipc.latency)
-    extra = {"copy": size * ipc.copy_cost_per_byte,
-             "handle": ipc.handle_bytes * ipc.copy_cost_per_byte,
-             "grant": ipc.map_cost}[ipc.mode]
-    if latency is None:
-        return (lambda: extra) if extra else None
-    return (lambda: latency() + extra) if extra else latency
