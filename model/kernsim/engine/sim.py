@@ -1,4 +1,14 @@
-"""The simulation environment: SimPy's, plus the state every part shares."""
+"""The simulation environment: SimPy's, plus the state every part shares.
+
+This is the only module that touches SimPy's private attributes, for speed on
+the hot path: ``Environment._queue`` and ``_eid`` (:meth:`Sim.after` pushes a
+:class:`Call` on SimPy's own heap, with SimPy's tie-breaking counter, so
+simultaneous events keep SimPy's order), ``_now`` (kept by :meth:`Sim.step`;
+the rest of kernsim reads the plain attribute :attr:`Sim.now` instead of
+SimPy's ``now`` property), and an event's ``callbacks``, ``_ok``, ``_value``
+and ``_defused`` in :meth:`Sim.step`, which is SimPy's ``Environment.step``
+with a :class:`Call` run directly.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +27,23 @@ class Call:
     """A scheduled callback: what :meth:`Sim.after` puts on SimPy's queue.
 
     :meth:`Sim.step` calls ``fn(call)`` when its time comes; the callback reads
-    ``value`` (or ``_value``). A slotted object without a callback list is
-    cheaper to make than an ``Event``; it cannot be yielded by a process.
+    ``arg`` (``value`` too, like a SimPy event's). A slotted object without a
+    callback list is cheaper to make than an ``Event``; it cannot be yielded by a
+    process.
     """
 
-    __slots__ = ("_value", "fn")
+    __slots__ = ("arg", "fn")
     _ok = True
 
     def __init__(self, fn: Callable[[Call], None], arg: Any = None) -> None:
         self.fn = fn
-        self._value = arg
+        """The callback, called with this call."""
+        self.arg = arg
+        """What the scheduler handed over for the callback."""
 
     @property
     def value(self) -> Any:
-        return self._value
+        return self.arg
 
 
 _new = object.__new__
@@ -44,11 +57,18 @@ class Sim(simpy.Environment):
     same way).
     """
 
+    now: float = 0.0  # shadows SimPy's read-only property: an instance attribute here
+
     def __init__(self, streams: Streams, warmup: float = 0.0) -> None:
         super().__init__()
         self.streams = streams
+        """The replication's named random streams."""
         self.warmup = warmup
+        """When the statistics start (µs)."""
         self.measuring = warmup <= 0
+        """True once the warm-up is over."""
+        self.now: float = self._now
+        """The simulated time (µs): SimPy's clock, as a plain attribute (kept by :meth:`step`)."""
         self._warmup_hooks: list[Callable[[float], None]] = []
 
     def after(self, delay: float, fn: Callable[[Call], None], arg: Any = None) -> Call:
@@ -59,7 +79,7 @@ class Sim(simpy.Environment):
         """
         ev = _new(Call)  # Call(fn, arg) without the __init__ call: this is the hot path
         ev.fn = fn
-        ev._value = arg
+        ev.arg = arg
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), ev))
         return ev
 
@@ -70,6 +90,7 @@ class Sim(simpy.Environment):
             self._now, _, _, event = heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
+        self.now = self._now
         if event.__class__ is Call:
             event.fn(event)
             return

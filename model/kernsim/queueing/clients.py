@@ -94,7 +94,7 @@ class Requests(Ports):
             self._again_or_fail(req)
 
     def _timeout(self, ev) -> None:
-        req = self._live(ev._value)
+        req = self._live(ev.arg)
         if req is not None:
             self._count("timeouts")
             req.token += 1  # the attempt is abandoned; its work goes on inside

@@ -56,7 +56,7 @@ class Network(Ports):
 
     def _land(self, ev) -> None:
         self.in_transit -= 1
-        req = ev._value
+        req = ev.arg
         req.route[req.step][0].arrive(req)
 
     def in_flight(self) -> int:

@@ -34,7 +34,7 @@ class Outcomes:
         self.completed += 1
         sim = self.sim
         if sim.measuring:
-            rt = sim._now - t0
+            rt = sim.now - t0
             self.counted += 1
             self.response.add(rt)
             self.by_class[cls].add(rt)

@@ -86,7 +86,7 @@ class ClosedSource:
             self.sim.after(self.think(), self._submit, client)
 
     def _submit(self, ev) -> None:
-        self.send(self.picker.pick(), ev._value)
+        self.send(self.picker.pick(), ev.arg)
 
     def completed(self, req) -> None:
         """``req`` is done: its client thinks, then asks again (:meth:`next`, inlined)."""

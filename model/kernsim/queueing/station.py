@@ -83,7 +83,7 @@ class Station(Ports):
         else:
             self.busy -= 1
             self.busy_level.update(now, self.busy)
-        self.done(ev._value)
+        self.done(ev.arg)
         if self.paused is not None and not self.busy:
             self.paused.idle()
 

@@ -73,7 +73,7 @@ class Cores:
     def _set_free(self, free: int) -> None:
         """``TimeWeighted.update`` of both levels, inlined (the same arithmetic); the sleep
         level is left alone while it stays 0 (adding 0·Δt changes nothing)."""
-        now = self.sim._now
+        now = self.sim.now
         self.free = free
         level = self.free_level
         level.area += level.level * (now - level.last)

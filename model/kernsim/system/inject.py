@@ -249,7 +249,7 @@ class Injector(Ports):
         return from_config(spec).sample(self.sim.streams.get(f"faults.restart.{domain}"))
 
     def _restore(self, ev) -> None:
-        fault, domain = ev._value
+        fault, domain = ev.arg
         self.kernel.restore(domain)
         fault.pending.discard(domain)
         if fault.pending:

@@ -107,7 +107,7 @@ class Kernel(Ports):
             self.held.append((cls, client))  # the node is down: its clients wait for the reboot
             return
         self.outcomes.arrived += 1
-        job = Job(self.programs[cls], cls, self.sim._now, client, self.cores)
+        job = Job(self.programs[cls], cls, self.sim.now, client, self.cores)
         self.live[job] = None
         self.cores.acquire(job, self.advance)
 
@@ -157,11 +157,11 @@ class Kernel(Ports):
 
     def _run(self, job: Job, cats: tuple, durations: list, total: float) -> None:
         """Run CPU work for ``total`` µs: one event."""
-        job.batch, job.cats, job.batch_start = durations, cats, self.sim._now
+        job.batch, job.cats, job.batch_start = durations, cats, self.sim.now
         self.sim.after(total, self._batch_done, job)
 
     def _batch_done(self, ev) -> None:
-        job = ev._value
+        job = ev.arg
         if job.dead:
             return
         cores, t = job.cores, job.batch_start
@@ -227,7 +227,7 @@ class Kernel(Ports):
 
     def _back(self, ev) -> None:
         """Back from disk I/O or the network: on again once it has a core."""
-        job = ev._value
+        job = ev.arg
         if job.dead:
             return
         self._count_away(job, -1)
@@ -315,7 +315,7 @@ class Kernel(Ports):
             self.orphans.append(job)
 
     def _error(self, ev) -> None:
-        self.on_error(ev._value)
+        self.on_error(ev.arg)
 
     def _release_all(self, job: Job) -> None:
         """Everything a failed job holds or waits in: core, lock, server threads and queues."""

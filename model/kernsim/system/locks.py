@@ -61,7 +61,7 @@ class Lock:
         return self.c
 
     def request(self, job, work: float, mean: float, cat: str) -> None:
-        job.asked = (work, mean, cat, self.sim._now)
+        job.asked = (work, mean, cat, self.sim.now)
         job.lock = self
         self.k += 1
         if self._can_grant(job):
@@ -78,7 +78,7 @@ class Lock:
 
     def _grant(self, job) -> None:
         work, mean, cat, asked = job.asked
-        now = self.sim._now
+        now = self.sim.now
         job.wait += now - asked
         if self.sim.measuring:
             self.acquisitions += 1
@@ -96,10 +96,10 @@ class Lock:
         self.sim.after(hold.work + self.handoff(self.k), self._done, (hold, 0))
 
     def _done(self, ev) -> None:
-        hold, token = ev._value
+        hold, token = ev.arg
         if token != hold.token:
             return
-        now = self.sim._now
+        now = self.sim.now
         if self.sim.measuring:
             self.hold_sum += now - hold.start
         self.holds.remove(hold)
@@ -171,7 +171,7 @@ class SpinLock(Lock):
         """:meth:`Lock.request` with its steps inlined: a free lock nobody waits for is
         granted at once (a wait of 0; ``job.asked`` is set only when the job waits)."""
         sim = self.sim
-        now = sim._now
+        now = sim.now
         job.lock = self
         self.k += 1
         if self.holds or self.waiters:  # _wait: spin in line; the holder slows down
@@ -211,7 +211,7 @@ class SpinLock(Lock):
 
     def _retime(self, hold: Hold) -> None:
         """Progress the holder's work at the old rate, then re-time it at the new ``k``."""
-        now = self.sim._now
+        now = self.sim.now
         hold.left = left = hold.left - (now - hold.last) * hold.rate
         hold.last = now
         mean = hold.mean

@@ -31,7 +31,7 @@ class Server:
         """Take a thread now (True), or queue for one without a core (False)."""
         if self.busy < self.threads:
             self.busy += 1
-            self.level.update(self.kernel.sim._now, self.busy)
+            self.level.update(self.kernel.sim.now, self.busy)
             job.servers.append(self)
             return True
         job.cores.release(job)
@@ -45,7 +45,7 @@ class Server:
             job.cores.acquire(job, self.kernel.advance)
         else:
             self.busy -= 1
-            self.level.update(self.kernel.sim._now, self.busy)
+            self.level.update(self.kernel.sim.now, self.busy)
 
     def forget(self, job) -> None:
         """A failed job stops waiting for a thread."""
