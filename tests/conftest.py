@@ -1,4 +1,5 @@
-"""Shared helpers: tiny experiment files and the ``kernsim`` command in a subprocess."""
+"""Shared fixtures: experiment files made from tests/fixtures/, results folders, and the
+``kernsim`` command (in a subprocess or in this process)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-#: a one-station open queue (ρ = 0.5) that runs in milliseconds per replication
-TINY = """\
-[experiment]
-name = "tiny"
-seed = 7
-replications = 2
-duration = "2000us"
-
-[workload]
-interarrival = { dist = "exponential", mean = "10us" }
-
-[components.cpu]
-service = { dist = "exponential", mean = "5us" }
-"""
+from experiment_files import RUNNER_SWEEP, experiment_text
 
 
 def run_kernsim(*args, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -48,8 +35,8 @@ def kernsim(tmp_path):
 
 @pytest.fixture
 def tiny() -> str:
-    """The text of TINY, a one-station experiment file that runs in milliseconds."""
-    return TINY
+    """The text of tests/fixtures/tiny.toml, a one-station experiment that runs in milliseconds."""
+    return experiment_text("tiny")
 
 
 @dataclass
@@ -90,3 +77,30 @@ def write(tmp_path):
         return path
 
     return put
+
+
+@pytest.fixture
+def experiment_file(write):
+    """``experiment_file(name="x.toml", base="tiny", drop=(), **tables)`` -> the path of a
+    file under tmp_path: the fixture ``tests/fixtures/<base>.toml`` with ``tables`` merged
+    over it (``experiment_files.experiment_text``)."""
+
+    def make(name: str = "x.toml", base: str = "tiny", drop=(), **tables) -> Path:
+        return write(name, experiment_text(base, drop, **tables))
+
+    return make
+
+
+@pytest.fixture
+def sweep_file(experiment_file) -> Path:
+    """tmp_path/x.toml: the runner's two-design-point sweep (``RUNNER_SWEEP``)."""
+    return experiment_file("x.toml", "sweep", **RUNNER_SWEEP)
+
+
+@pytest.fixture
+def sweep_run(sweep_file, tmp_path) -> Path:
+    """tmp_path/out: ``sweep_file`` run once, serially (2 design points × 3 replications)."""
+    from kernsim.experiment.load import load
+    from kernsim.experiment.runner import run
+
+    return run(load(sweep_file), out=tmp_path / "out", executor="serial").out

@@ -1,17 +1,14 @@
-"""Build a runnable system from a validated config, and run one replication.
-
-The config is a ``kernsim.config.schema.Config`` (used by duck typing: the
-system never imports the experiment layer).
-"""
+"""Build one replication's parts from a validated :class:`~kernsim.config.schema.Config`,
+connect them, run them, and collect their metrics."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from kernsim.config.schema import ComponentSpec, Config, TransportSpec, TriggerSpec, WorkloadSpec
 from kernsim.engine.dists import Constant, Distribution
 from kernsim.engine.sim import Sim
-from kernsim.engine.spec import from_config
+from kernsim.engine.spec import DistValue, from_config
 from kernsim.engine.streams import Streams
 from kernsim.errors import KernsimError
 from kernsim.queueing.clients import Policy, Requests
@@ -33,7 +30,7 @@ class Model:
     :meth:`metrics` collects every part's metrics by one rule.
     """
 
-    def __init__(self, config: Any, streams: Streams) -> None:
+    def __init__(self, config: Config, streams: Streams) -> None:
         exp = config.experiment
         self.sim = Sim(streams, exp.warmup)
         """The environment: SimPy's, with the named random streams and the warm-up."""
@@ -76,7 +73,7 @@ class Model:
             net.connect(on_complete=self.injector.completed, injector=self.injector,
                         poison=self.poison)
 
-    def _knob(self, trigger: Any) -> Any:
+    def _knob(self, trigger: TriggerSpec) -> Station | OpenSource:
         """What a trigger scales: the target station's service, or the arrivals."""
         return self.net.stations[trigger.target] if trigger.kind == "capacity" else self.source
 
@@ -109,7 +106,7 @@ class Model:
         return out
 
 
-def _network(sim: Sim, config: Any) -> Network:
+def _network(sim: Sim, config: Config) -> Network:
     """The plain queueing network: components as stations, classes as routes."""
     stations = {name: _station(sim, name, spec) for name, spec in config.components.items()}
     classes = config.classes()
@@ -117,7 +114,8 @@ def _network(sim: Sim, config: Any) -> Network:
     return Network(sim, stations, list(classes), routes)
 
 
-def _route(sim: Sim, stations: dict, path: list[str], transport: Any) -> tuple:
+def _route(sim: Sim, stations: dict[str, Station], path: list[str],
+           transport: TransportSpec) -> tuple:
     steps = []
     for i, name in enumerate(path):
         delay = None if i == 0 else _transport(sim, path[i - 1], name, transport)
@@ -125,16 +123,17 @@ def _route(sim: Sim, stations: dict, path: list[str], transport: Any) -> tuple:
     return tuple(steps)
 
 
-def _sampler(sim: Sim, stream: str, spec: Any) -> Callable[[], float]:
+def _sampler(sim: Sim, stream: str, spec: DistValue) -> Callable[[], float]:
     return from_config(spec).sampler(sim.streams.get(stream))
 
 
-def _station(sim: Sim, name: str, spec: Any) -> Station:
+def _station(sim: Sim, name: str, spec: ComponentSpec) -> Station:
     service = _sampler(sim, f"service.{name}", spec.service)
     return Station(sim, name, spec.servers, service, spec.discipline)
 
 
-def _transport(sim: Sim, a: str, b: str, transport: Any) -> Callable[[], float] | None:
+def _transport(sim: Sim, a: str, b: str,
+               transport: TransportSpec) -> Callable[[], float] | None:
     spec = transport.edges.get(f"{a}->{b}", transport.delay)
     dist = from_config(spec)
     if isinstance(dist, Constant) and dist.mean == 0:
@@ -142,7 +141,8 @@ def _transport(sim: Sim, a: str, b: str, transport: Any) -> Callable[[], float] 
     return dist.sampler(sim.streams.get(f"transport.{a}->{b}"))
 
 
-def _source(sim: Sim, net, picker: ClassPicker, workload: Any, requests: Requests | None):
+def _source(sim: Sim, net: Network | Kernel, picker: ClassPicker, workload: WorkloadSpec,
+            requests: Requests | None) -> OpenSource | ClosedSource:
     if workload.kind == "open":
         arrivals = _sampler(sim, "workload.arrivals", workload.interarrival)
         return OpenSource(sim, net, picker, arrivals, requests)
@@ -151,7 +151,7 @@ def _source(sim: Sim, net, picker: ClassPicker, workload: Any, requests: Request
     return ClosedSource(sim, picker, workload.clients, think, send)
 
 
-def offered_load(config: Any) -> dict[str, float]:
+def offered_load(config: Config) -> dict[str, float]:
     """Per-component utilisation an open workload asks for (ρ); empty for closed ones.
 
     With ``[system]`` the one entry ``cores`` is a lower bound of the CPU load:
@@ -172,7 +172,7 @@ def offered_load(config: Any) -> dict[str, float]:
     return load
 
 
-def _cpu_demand(config: Any) -> float:
+def _cpu_demand(config: Config) -> float:
     """Mean CPU time per request that no structure can avoid (µs)."""
     classes = config.classes()
     total = sum(c.share for c in classes.values())
@@ -186,5 +186,5 @@ def _cpu_demand(config: Any) -> float:
     return demand
 
 
-def _dist(spec: Any) -> Distribution:
+def _dist(spec: DistValue) -> Distribution:
     return from_config(spec)

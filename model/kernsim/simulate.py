@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 
 from kernsim.build import Model
+from kernsim.config.schema import Config
 from kernsim.dependability import fast, timed
 from kernsim.engine.streams import Streams
 
 
-def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
+def simulate(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:
     """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
     faults = getattr(config, "faults", None)
     if getattr(config.experiment, "engine", "simpy") == "fast":
@@ -27,6 +28,6 @@ def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
     return performance(config, seed)
 
 
-def performance(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
+def performance(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:
     """One replication of the request-level model (queueing network or OS model)."""
     return Model(config, Streams(seed)).run()

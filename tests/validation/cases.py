@@ -61,8 +61,15 @@ def us(value: Any) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def exponential_mean(spec: dict) -> float:
+def written(spec: Any) -> Any:
+    """A distribution key as written in the file (a validated config holds it built,
+    with the text it came from as ``.raw``): the closed forms read only that text."""
+    return getattr(spec, "raw", spec)
+
+
+def exponential_mean(spec: Any) -> float:
     """Mean (µs) of an exponential distribution spec; anything else is a wrong file."""
+    spec = written(spec)
     if not (isinstance(spec, dict) and spec.get("dist") == "exponential"):
         raise ValueError(f"expected an exponential distribution, got {spec!r}")
     return us(spec["mean"]) if "mean" in spec else 1.0 / float(spec["rate"])
@@ -70,6 +77,7 @@ def exponential_mean(spec: dict) -> float:
 
 def service_moments(spec: Any) -> tuple[float, float, str]:
     """(mean, variance, name) of a service-time spec used by the M/G/1 case."""
+    spec = written(spec)
     if isinstance(spec, (int, float, str)):
         return us(spec), 0.0, "deterministic"
     kind = spec.get("dist")

@@ -212,7 +212,7 @@ def test_fast_rows_and_metrics_are_consistent_and_reproducible():
     experiment = from_dict(graph_config("fast", reps=2, duration="20000h"))
     first, second = ([run_task(t) for t in tasks_for(experiment)] for _ in range(2))
     spec = experiment.config.faults
-    expected = round(sum(u.count / (float(u.ttf["mean"].removesuffix("h")) * 3600e6)
+    expected = round(sum(u.count / (float(u.ttf.raw["mean"].removesuffix("h")) * 3600e6)
                          for u in spec.units.values() if u.ttf) * 20000 * 3600e6)
     for a, b in zip(first, second, strict=True):
         rows = list(a["_samples"]["faults"])

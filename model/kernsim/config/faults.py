@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     PrivateAttr,
@@ -26,54 +24,18 @@ from pydantic import (
     model_validator,
 )
 
-from kernsim.engine.spec import from_config
+from kernsim.config.types import DistSpec, Name, Problem, Strict, no_bool
+from kernsim.engine.spec import Built, from_config
 from kernsim.engine.units import parse_duration
 
 #: "unit" (every instance) or "unit[i]" (one instance) in a domain's member list
 MEMBER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\[\s*(\d+)\s*\])?\s*$")
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
-# ``config.py`` imports this module, so its Strict, DistSpec and Name are mirrored here.
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-def _dist(value: Any) -> Any:
-    if value is not None:
-        from_config(value)
-    return value
-
-
-def _name(value: str) -> str:
-    if not NAME.match(value):
-        raise ValueError("must start with a letter or _ and hold only letters, digits, _ . -")
-    return value
-
-
-DistSpec = Annotated[Any, AfterValidator(_dist)]
-Name = Annotated[str, AfterValidator(_name)]
-
-
-class Problem(NamedTuple):
-    """One bad value: its key path below the model, the value, what is wrong."""
-
-    loc: tuple
-    value: Any
-    message: str
-
-
-def _no_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")  # noqa: TRY004 - pydantic wants it
-    return value
-
-
-Probability = Annotated[float, BeforeValidator(_no_bool), Field(ge=0, le=1)]
-Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=1)]
-Node = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
-Need = Annotated[int, BeforeValidator(_no_bool)]
+Probability = Annotated[float, BeforeValidator(no_bool), Field(ge=0, le=1)]
+Count = Annotated[int, BeforeValidator(no_bool), Field(ge=1)]
+Node = Annotated[int, BeforeValidator(no_bool), Field(ge=0)]
+Need = Annotated[int, BeforeValidator(no_bool)]
 # a node number, or "each" (instance i on node i); tags as for Edge below
 Placement = Annotated[Annotated[Node, Tag("number[node]")] | Annotated[Literal["each"],
                       Tag("text[each]")],
@@ -148,7 +110,7 @@ class UnitSpec(Strict):
 class FaultSystemSpec(Strict):
     """``[faults.system]``: when the whole system counts as up."""
 
-    require: dict[str, Annotated[int, BeforeValidator(_no_bool)]] = {}
+    require: dict[str, Annotated[int, BeforeValidator(no_bool)]] = {}
 
 
 #: the validation context key under which the loader hands over performance models
@@ -168,7 +130,7 @@ class PerformabilitySpec(Strict):
     model: str
     replications: Count = 10
     duration: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] | None = None
-    _config: Any = PrivateAttr(None)
+    _config: Any = PrivateAttr(None)  # a schema.Config (which imports this module)
     _digest: str = PrivateAttr("")
 
     @model_validator(mode="after")
@@ -225,7 +187,7 @@ class FaultsSpec(Strict):
     """``[faults]``: fault, propagation and repair model."""
 
     mode: Literal["dependability"]
-    repair_crews: Annotated[int, BeforeValidator(_no_bool), Field(ge=0)] = 0
+    repair_crews: Annotated[int, BeforeValidator(no_bool), Field(ge=0)] = 0
     units: dict[Name, UnitSpec] = Field(min_length=1)
     edges: dict[str, Edge] = {}
     domains: dict[Name, list[str]] = {}
@@ -401,7 +363,9 @@ def _raise(problems: list[Problem], title: str) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """A value as shown in a message: never a mapping (which would hide it)."""
+    """A value as shown in a message: as written, never a mapping (which would hide it)."""
+    if isinstance(value, Built):
+        value = value.raw
     if isinstance(value, BaseModel):
         value = value.model_dump(exclude_none=True)
     if isinstance(value, dict):

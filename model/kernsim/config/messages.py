@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from kernsim.engine.spec import Built
 from kernsim.errors import ConfigError
 
 #: "key: ..." or "key[3]: ..." at the start of a distribution's message
@@ -81,7 +82,7 @@ def _is_branch_tag(part: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = repr(value.raw if isinstance(value, Built) else value)  # as written
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -8,48 +8,14 @@ built into objects by the system builder. Unknown keys are rejected.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from kernsim.config.faults import FaultsSpec, InjectionSpec, Problem, _raise
-from kernsim.config.migration import expected_total
+from kernsim.config.faults import FaultsSpec, InjectionSpec, _raise
+from kernsim.config.migration import MigrationSpec, expected_total
+from kernsim.config.types import Bytes, DistSpec, Duration, Name, Problem, Strict
 from kernsim.engine.spec import from_config
-from kernsim.engine.units import parse_bytes, parse_duration
-
-
-def _duration(value: Any) -> float:
-    return parse_duration(value)
-
-
-def _dist(value: Any) -> Any:
-    if value is not None:
-        from_config(value)
-    return value
-
-
-def _bytes(value: Any) -> float:
-    return parse_bytes(value)
-
-
-Duration = Annotated[float, BeforeValidator(_duration)]
-Bytes = Annotated[float, BeforeValidator(_bytes)]
-DistSpec = Annotated[Any, AfterValidator(_dist)]
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-
-
-def _name(value: str) -> str:
-    if not NAME.match(value):
-        raise ValueError("must start with a letter or _ and hold only letters, digits, _ . -")
-    return value
-
-
-Name = Annotated[str, AfterValidator(_name)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 def _metrics(value: Any) -> list[str]:
@@ -247,60 +213,6 @@ class TriggerSpec(Strict):
     factor: float = Field(gt=0)
     settle: float = Field(3.0, gt=0)
     collapse: float = Field(0.5, gt=0, lt=1)
-
-
-def _rate(value: Any) -> float:
-    """Bytes per µs: a number, or a size per time such as ``"1.25GB/s"`` or ``"4KiB/ms"``."""
-    if isinstance(value, str):
-        size, slash, per = value.partition("/")
-        if not slash:
-            raise ValueError(f'"{value}": a rate needs a time unit, such as "1.25GB/s" '
-                             "(a bare number is bytes per µs)")
-        per = per.strip()
-        span = parse_duration(per if per[:1].isdigit() or per[:1] == "." else "1" + per)
-        if span <= 0:
-            raise ValueError(f'"{value}": the time after "/" must be > 0')
-        return parse_bytes(size) / span
-    return parse_bytes(value)
-
-
-Rate = Annotated[float, BeforeValidator(_rate)]
-
-
-class MigrationSpec(Strict):
-    """``[migration]``: one component moves to another node (queueing model only).
-
-    ``strategy = "component"`` moves the component's ``state``; ``"checkpoint"``
-    checkpoints the whole process (``process_state`` bytes; the components in
-    ``process`` stop too) and restarts it. Optional pre-copy rounds run while
-    it serves; then it stops, drains, copies the rest at ``bandwidth`` and
-    comes back after ``latency`` + ``resume`` (or ``restart``).
-    :mod:`kernsim.queueing.migration` gives the full semantics.
-    """
-
-    component: Name
-    strategy: Literal["component", "checkpoint"] = "component"
-    at: DistSpec = 0.0
-    state: Bytes
-    process_state: Bytes | None = None  # required by strategy = "checkpoint"
-    process: list[Name] = []  # components the checkpoint stops with ``component``
-    bandwidth: Annotated[Rate, Field(gt=0)]
-    latency: DistSpec = 0.0
-    precopy_rounds: int = Field(0, ge=0, le=1000)
-    dirty_rate: Rate = 0.0
-    resume: DistSpec = 0.0
-    restart: DistSpec = 0.0
-    queue_during: bool = True
-
-    @model_validator(mode="after")
-    def _sizes(self) -> MigrationSpec:
-        if self.strategy == "checkpoint" and self.process_state is None:
-            raise ValueError("process_state: missing; strategy = \"checkpoint\" moves the whole "
-                             "process (bytes, at least 'state')")
-        if self.process_state is not None and self.process_state < self.state:
-            raise ValueError(f"process_state: {self.process_state:g} bytes is less than state = "
-                             f"{self.state:g} bytes; the process holds the component's state")
-        return self
 
 
 class Config(Strict):

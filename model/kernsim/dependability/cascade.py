@@ -16,9 +16,10 @@ trials × edges.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+
+from kernsim.config.faults import FaultsSpec
 
 #: cells (trial × vertex) per chunk of trials: a bool and an int32 stamp each, 80 MB
 CELLS = 1 << 24
@@ -49,8 +50,8 @@ def blast_radius(graph_edges: Sequence[tuple[int, int]] | np.ndarray, probs: Seq
     return out
 
 
-def instance_graph(spec: Any) -> tuple[list[tuple[str, int]], list[tuple[int, int]],
-                                      list[float]]:
+def instance_graph(spec: FaultsSpec) -> tuple[list[tuple[str, int]], list[tuple[int, int]],
+                                             list[float]]:
     """A ``[faults]`` spec as (instances, edges, probabilities) for :func:`blast_radius`.
 
     Instances are (unit, index) in the order units are written; a unit edge

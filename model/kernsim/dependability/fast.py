@@ -78,6 +78,8 @@ from typing import Any
 
 import numpy as np
 
+from kernsim.config.faults import FaultsSpec
+from kernsim.config.schema import Config
 from kernsim.dependability.cascade import _csr, _ranges, instance_graph, reach
 from kernsim.engine.spec import from_config
 from kernsim.engine.streams import Streams
@@ -87,7 +89,7 @@ NAN = float("nan")
 CELLS = 1 << 22
 
 
-def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
+def simulate(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:
     """One replication of a dependability config's blast-radius question."""
     spec = config.faults
     graph, streams = Graph(spec), Streams(seed)
@@ -98,12 +100,12 @@ def simulate(config: Any, seed: np.random.SeedSequence) -> dict[str, Any]:
     return _metrics(graph, origin, detected, radius, nodes, down)
 
 
-def rate(spec: Any) -> float:
+def rate(spec: FaultsSpec) -> float:
     """Spontaneous faults per µs with every instance up: Σ count / mean(ttf)."""
     return sum(spec.units[u].count * r for u, r in unit_rates(spec).items())
 
 
-def unit_rates(spec: Any) -> dict[str, float]:
+def unit_rates(spec: FaultsSpec) -> dict[str, float]:
     """Spontaneous faults per µs of one instance of each unit (0 without ``ttf``)."""
     return {name: 1.0 / from_config(u.ttf).mean if u.ttf is not None else 0.0
             for name, u in spec.units.items()}
@@ -119,7 +121,7 @@ class Graph:
     nothing and are dropped.
     """
 
-    def __init__(self, spec: Any) -> None:
+    def __init__(self, spec: FaultsSpec) -> None:
         self.names, edges, probs = instance_graph(spec)
         self.n = n = len(self.names)
         self.units = list(spec.units)
@@ -213,7 +215,7 @@ def _sorted(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(key, return_counts=True)
 
 
-def _domains(spec: Any, names: list[tuple[str, int]]) -> np.ndarray:
+def _domains(spec: FaultsSpec, names: list[tuple[str, int]]) -> np.ndarray:
     """The domain of each instance, numbered 0, 1, … (an instance in none: its own)."""
     label = np.arange(len(names))
     index = {name: k for k, name in enumerate(names)}

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from kernsim.config.faults import PerformabilitySpec
 from kernsim.engine.streams import Streams
 
 #: runs one replication of a performance config (``kernsim.simulate.performance``)
@@ -55,7 +56,7 @@ Run = Callable[[Any, np.random.SeedSequence], dict[str, Any]]
 class Reward:
     """Time a dependability run spends in each set of down units over the window."""
 
-    def __init__(self, spec: Any, seed: int, run: Run) -> None:
+    def __init__(self, spec: PerformabilitySpec, seed: int, run: Run) -> None:
         self.spec, self.seed, self.run = spec, seed, run
         self.down: set[str] = set()
         self.since = 0.0
@@ -95,7 +96,8 @@ class Reward:
                 "performability.states": len(self.time)}
 
 
-def goodput(spec: Any, down: frozenset[str], seed: int, run: Run) -> tuple[float, float]:
+def goodput(spec: PerformabilitySpec, down: frozenset[str], seed: int,
+            run: Run) -> tuple[float, float]:
     """Mean goodput (per s) of the performance model with ``down`` forced down, and its
     standard error (nan with one replication); ``run`` simulates one replication."""
     return _measure(_Key(spec, down, seed, run))
@@ -106,7 +108,8 @@ class _Key:
 
     __slots__ = ("down", "key", "run", "seed", "spec")
 
-    def __init__(self, spec: Any, down: frozenset[str], seed: int, run: Run) -> None:
+    def __init__(self, spec: PerformabilitySpec, down: frozenset[str], seed: int,
+                 run: Run) -> None:
         self.spec, self.down, self.seed, self.run = spec, down, seed, run
         self.key = (spec.digest, down, seed, spec.replications, spec.duration, run)
 

@@ -124,16 +124,18 @@ from typing import Any
 import numpy as np
 import simpy
 
+from kernsim.config.faults import FaultsSpec, UnitSpec
+from kernsim.config.schema import Config
 from kernsim.dependability.performability import Reward, Run
 from kernsim.engine.monitor import TimeWeighted
 from kernsim.engine.sim import Sim
-from kernsim.engine.spec import from_config
+from kernsim.engine.spec import DistValue, from_config
 from kernsim.engine.streams import Streams
 
 NAN = math.nan
 
 
-def simulate(config: Any, seed: np.random.SeedSequence, performance: Run) -> dict[str, Any]:
+def simulate(config: Config, seed: np.random.SeedSequence, performance: Run) -> dict[str, Any]:
     """Run one replication of a dependability config; metrics plus ``_samples``.
     ``performance`` runs the performance model of ``[faults.performability]``."""
     return Dependability(config, Streams(seed), performance).run()
@@ -142,7 +144,7 @@ def simulate(config: Any, seed: np.random.SeedSequence, performance: Run) -> dic
 class Unit:
     """A unit type: its distributions (as samplers) and its up count."""
 
-    def __init__(self, sim: Sim, name: str, spec: Any, need: int) -> None:
+    def __init__(self, sim: Sim, name: str, spec: UnitSpec, need: int) -> None:
         self.name, self.count, self.kind = name, spec.count, spec.kind
         self.ttf = _sampler(sim, f"faults.ttf.{name}", spec.ttf)
         self.repair = _sampler(sim, f"faults.repair.{name}", spec.repair)
@@ -202,7 +204,7 @@ class SpontaneousFault:
 class Dependability:
     """One replication: instances failing, cascading and being repaired."""
 
-    def __init__(self, config: Any, streams: Streams, performance: Run) -> None:
+    def __init__(self, config: Config, streams: Streams, performance: Run) -> None:
         exp, spec = config.experiment, config.faults
         self.sim = sim = Sim(streams, exp.warmup)
         self.end = exp.warmup + exp.duration
@@ -378,7 +380,8 @@ class Dependability:
         return out
 
 
-def _link(instances: dict[tuple[str, int], Instance], spec: Any, streams: Streams) -> None:
+def _link(instances: dict[tuple[str, int], Instance], spec: FaultsSpec,
+          streams: Streams) -> None:
     """Give every instance its domain and its out-edges (each edge its own stream)."""
     for name in spec.domains:
         group = tuple(instances[m] for m in spec.members(name))
@@ -391,7 +394,7 @@ def _link(instances: dict[tuple[str, int], Instance], spec: Any, streams: Stream
             instances[left, i].out.append((instances[right, j], p, rng))
 
 
-def _sampler(sim: Sim, stream: str, spec: Any) -> Callable[[], float] | None:
+def _sampler(sim: Sim, stream: str, spec: DistValue | None) -> Callable[[], float] | None:
     if spec is None:
         return None
     return from_config(spec).sampler(sim.streams.get(stream))

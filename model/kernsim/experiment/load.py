@@ -16,6 +16,8 @@ from kernsim.config import presets as arch
 from kernsim.config.faults import PERFORMANCE_MODELS
 from kernsim.config.messages import config_error
 from kernsim.config.schema import Config
+from kernsim.config.types import DISTRIBUTIONS
+from kernsim.engine.dists import Distribution
 from kernsim.errors import ConfigError
 from kernsim.experiment.sweep import expand
 
@@ -78,9 +80,10 @@ def from_dict(raw: dict, path: Path | None = None) -> Experiment:
     resolve_files(raw, base)
     auto = raw.get("experiment", {}).get("warmup") == "auto"
     checked = _with_warmup(raw, 0.0) if auto else raw
-    config = validate(checked, where=str(path) if path else "")
+    built: dict[str, Distribution] = {}  # every distribution of the run, built once
+    config = validate(checked, where=str(path) if path else "", built=built)
     exp = Experiment(path=path, raw=raw, config=config, files=_referenced(raw))
-    exp.points = design_points(checked, config)
+    exp.points = design_points(checked, config, built)
     if auto:
         from kernsim.experiment.warmup import choose_warmups
 
@@ -94,11 +97,13 @@ def _with_warmup(raw: dict, value: float) -> dict:
     return out
 
 
-def validate(raw: dict, where: str = "") -> Config:
+def validate(raw: dict, where: str = "", built: dict[str, Distribution] | None = None) -> Config:
     """Expand an architecture preset, read the performance model it names, then
-    check every key and value."""
+    check every key and value; distributions are built here (``built``: those of
+    the run so far, by their config text, shared by its design points)."""
     expanded = arch.expand(raw)
-    context = {PERFORMANCE_MODELS: _performance_models(expanded)}
+    context = {PERFORMANCE_MODELS: _performance_models(expanded),
+               DISTRIBUTIONS: {} if built is None else built}
     try:
         return Config.model_validate(expanded, context=context)
     except ValidationError as err:
@@ -126,7 +131,8 @@ def _performance_models(raw: dict) -> dict[str, tuple[Config, str] | str]:
     return {model: (exp.config, exp.config_hash)}
 
 
-def design_points(raw: dict, config: Config) -> list[DesignPoint]:
+def design_points(raw: dict, config: Config,
+                  built: dict[str, Distribution] | None = None) -> list[DesignPoint]:
     """Apply each sweep combination to the base config and validate it."""
     points = []
     for i, params in enumerate(expand(config.sweep, config.experiment.seed)):
@@ -138,7 +144,7 @@ def design_points(raw: dict, config: Config) -> list[DesignPoint]:
             _sweepable(key)
             set_dotted(variant, key, value)
         where = "sweep point " + ", ".join(f"{k}={v!r}" for k, v in params.items())
-        points.append(DesignPoint(i, params, validate(variant, where)))
+        points.append(DesignPoint(i, params, validate(variant, where, built)))
     return points
 
 

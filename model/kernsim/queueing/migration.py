@@ -45,15 +45,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kernsim.config.migration import final_copy, moved_size, precopy
+from kernsim.config.migration import MigrationSpec, final_copy, moved_size, precopy
 from kernsim.engine.sim import Sim
-from kernsim.engine.spec import from_config
+from kernsim.engine.spec import DistValue, from_config
 
 
 class Migration:
     """Runs the replication's migration on the queueing network ``net`` and reports it."""
 
-    def __init__(self, sim: Sim, net, spec: Any) -> None:
+    def __init__(self, sim: Sim, net, spec: MigrationSpec) -> None:
         self.sim, self.net, self.spec = sim, net, spec
         names = [spec.component] + (spec.process if spec.strategy == "checkpoint" else [])
         self.stations = [net.stations[n] for n in dict.fromkeys(names)]
@@ -64,7 +64,7 @@ class Migration:
         self.delayed = self.lost = 0
         self.bytes = math.nan
 
-    def _draw(self, key: str, spec: Any) -> float:
+    def _draw(self, key: str, spec: DistValue) -> float:
         return from_config(spec).sample(self.sim.streams.get(f"migration.{key}"))
 
     def start(self) -> None:

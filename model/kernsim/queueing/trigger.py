@@ -10,15 +10,22 @@ last stretch, ``settle`` × ``length`` after the trigger ended, is still below
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
+from kernsim.config.schema import TriggerSpec
 from kernsim.engine.sim import Sim
+
+
+class Scalable(Protocol):
+    """What a trigger scales: a station's service times, or the arrivals'."""
+
+    def scale_time(self, factor: float | None) -> None: ...
 
 
 class Trigger:
     """Slows a station (or speeds up arrivals) for a while; judges recovery afterwards."""
 
-    def __init__(self, sim: Sim, spec: Any, knob: Any) -> None:
+    def __init__(self, sim: Sim, spec: TriggerSpec, knob: Scalable) -> None:
         self.sim, self.spec = sim, spec
         self.knob = knob
         """What the trigger scales: a station's service (capacity drop) or the open

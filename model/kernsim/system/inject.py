@@ -66,9 +66,12 @@ from typing import Any
 
 import numpy as np
 
+from kernsim.config.faults import InjectionSpec
+from kernsim.config.schema import Config
 from kernsim.engine.ports import Ports
 from kernsim.engine.sim import Sim
-from kernsim.engine.spec import from_config
+from kernsim.engine.spec import DistValue, from_config
+from kernsim.queueing.clients import Requests
 
 NAN = math.nan
 
@@ -121,7 +124,8 @@ class Injector(Ports):
 
     PORTS = ("downstream",)
 
-    def __init__(self, sim: Sim, kernel, spec: Any, config: Any, requests=None) -> None:
+    def __init__(self, sim: Sim, kernel, spec: InjectionSpec, config: Config,
+                 requests: Requests | None = None) -> None:
         self.sim, self.kernel, self.spec, self.config = sim, kernel, spec, config
         self.requests = requests
         """The clients (:class:`kernsim.queueing.clients.Requests`), whose counts each
@@ -313,5 +317,5 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _sampler(spec: Any, rng: np.random.Generator) -> Callable[[], float] | None:
+def _sampler(spec: DistValue | None, rng: np.random.Generator) -> Callable[[], float] | None:
     return None if spec is None else from_config(spec).sampler(rng)

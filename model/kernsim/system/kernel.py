@@ -11,12 +11,13 @@ injection, and keeps the counts that check conservation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from kernsim.config.schema import Config
 from kernsim.engine.dists import Constant
 from kernsim.engine.ports import Ports
 from kernsim.engine.sim import Sim
-from kernsim.engine.spec import from_config
+from kernsim.engine.spec import DistValue, from_config
 from kernsim.queueing.outcomes import Outcomes
 from kernsim.system.cores import Cores, shares
 from kernsim.system.job import Job
@@ -53,7 +54,7 @@ class Kernel(Ports):
 
     PORTS = ("on_complete", "on_error", "injector", "poison")
 
-    def __init__(self, sim: Sim, config: Any) -> None:
+    def __init__(self, sim: Sim, config: Config) -> None:
         self.sim = sim
         self.config = config
         system = config.system
@@ -93,7 +94,7 @@ class Kernel(Ports):
                  for i in range(spec.stripes)]
         return Striped(name, locks, self.sim.streams.get(f"lock.{name}.stripe"))
 
-    def sampler(self, stream: str, spec: Any) -> Callable[[], float] | None:
+    def sampler(self, stream: str, spec: DistValue) -> Callable[[], float] | None:
         """A sampler for ``spec``, or None when it is always zero."""
         dist = from_config(spec)
         if isinstance(dist, Constant) and dist.mean == 0:

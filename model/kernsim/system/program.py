@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from kernsim.engine.spec import from_config
+from kernsim.config.schema import ClassSpec, ComponentSpec, Config
+from kernsim.engine.spec import DistValue, from_config
 
 Sampler = Callable[[], float]
 #: the categories of a context switch that runs before a burst
@@ -28,12 +29,12 @@ class Parts(Protocol):
     """What the compiler needs of the kernel: its config, servers, locks, cores and
     samplers by stream name (None for a distribution that is always 0)."""
 
-    config: Any
+    config: Config
     servers: dict[str, Any]
     locks: dict[str, Any]
     cores: Any
 
-    def sampler(self, stream: str, spec: Any) -> Sampler | None: ...
+    def sampler(self, stream: str, spec: DistValue) -> Sampler | None: ...
 
 
 class Op:
@@ -160,7 +161,7 @@ def link(ops: tuple[Op, ...], steps: Mapping[type[Op], Callable]) -> tuple[Op, .
     return tuple(out)
 
 
-def compile_class(kernel: Parts, name: str, cls: Any) -> tuple[Op, ...]:
+def compile_class(kernel: Parts, name: str, cls: ClassSpec) -> tuple[Op, ...]:
     """The op list of one request class under the configured structure."""
     config, system = kernel.config, kernel.config.system
     ops: list[Op] = []
@@ -211,7 +212,7 @@ def compile_class(kernel: Parts, name: str, cls: Any) -> tuple[Op, ...]:
     return tuple(ops)
 
 
-def _work(kernel: Parts, ops: list[Op], name: str, comp: Any, cat: str,
+def _work(kernel: Parts, ops: list[Op], name: str, comp: ComponentSpec, cat: str,
           reply: Callable[[], float] | None) -> None:
     """A component's critical section (under its lock, at its owner, or broadcast), then its work."""
     critical = kernel.sampler(f"critical.{name}", comp.critical)
