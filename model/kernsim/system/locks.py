@@ -39,21 +39,48 @@ class Hold:
 
 
 class Lock:
-    """Waiters, statistics and the hand back to the model; FIFO, one holder."""
+    """Waiters, statistics and the hand back to the model; FIFO, one holder.
+
+    The public interface is :meth:`request`, :meth:`abandon` (a failed job),
+    :meth:`reset` and :meth:`metrics`. A kind of lock changes the protocol
+    through these hooks:
+
+    - :meth:`handoff` ``(k)``: the extra cost of an acquisition with ``k``
+      cores holding or waiting (:class:`SpinLock`: ``c·k/2`` for ticket);
+    - :meth:`_can_grant` ``(job)`` / :meth:`_can_grant_head`: whether a new
+      request, or the head of the queue, may be granted now (:class:`RWLock`
+      lets readers share);
+    - :meth:`_wait` ``(job)``: what a waiter does (spin on its core, or sleep
+      without one: :class:`Mutex`);
+    - :meth:`_hold` ``(job, work, mean, cat, now)``: how a granted section runs
+      (:class:`SpinLock` spreads the hand-off over it and re-times it);
+    - :meth:`_contention_changed`: ``k`` changed (spin locks re-time the holder);
+    - :meth:`_next` ``(now)``: hand the lock to the next waiter(s) on release;
+    - :meth:`_left_queue` ``(job)``: a waiter gave up (its job failed).
+    """
 
     spins = True
-    poisoned = False  # set while a failed domain's job left it poisoned (kernsim.system.poison)
+    """Waiters spin on their cores (False: they sleep, :class:`Mutex`)."""
+    poisoned = False
+    """Set while a failed domain's job left it poisoned (:mod:`kernsim.system.poison`)."""
 
     def __init__(self, sim: Sim, name: str, c: float, resume: Callable) -> None:
         self.sim = sim
         self.name = name
+        """The lock's name in the config (``lock.<name>.*`` metrics)."""
         self.c = c
+        """The hand-off cost c (µs)."""
         self.resume = resume
+        """Hands a job back to the model once its section is over (``Kernel.advance``)."""
         self.waiters: deque = deque()
+        """Jobs waiting, in arrival order."""
         self.holds: list[Hold] = []
+        """Sections in progress (one, or several readers)."""
         self.k = 0
+        """Jobs holding or waiting for the lock (the contention the hand-off sees)."""
         self.acquisitions = 0
         self.wait = Quantiles()
+        """Waiting times of the acquisitions since the warm-up."""
         self.hold_sum = 0.0
         sim.on_warmup(self.reset)
 
