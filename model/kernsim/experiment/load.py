@@ -84,7 +84,7 @@ def from_dict(raw: dict, path: Path | None = None) -> Experiment:
     config = validate(checked, where=str(path) if path else "", built=built)
     exp = Experiment(path=path, raw=raw, config=config, files=_referenced(raw))
     exp.points = design_points(checked, config, built)
-    if auto:
+    if auto:  # the pilot needs the model and pandas: imported only for warmup = "auto"
         from kernsim.experiment.warmup import choose_warmups
 
         choose_warmups(exp)

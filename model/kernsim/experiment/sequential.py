@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kernsim.errors import ConfigError
+from kernsim.stats.intervals import t_interval
 
 #: columns of a row that are not metrics (as kernsim.analysis.stats.KEYS)
 KEYS = ("design_point", "replication", "seed")
@@ -46,8 +47,6 @@ def next_count(count: int, need: float, cap: int) -> int:
 
 def check(values: list[float], relative: float, level: float) -> dict:
     """Mean, CI half-width and target of ``values``; ``need``: the estimated count."""
-    from kernsim.stats.intervals import t_interval  # pandas: only when a run checks
-
     mean, low, high = t_interval(values, level)
     half = float((high - low) / 2)
     target = relative * abs(mean)

@@ -25,6 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kernsim.experiment.sequential import check
 from kernsim.experiment.store import Store, combine, frame_bytes, results_frame, samples_frame
 
 NAME = re.compile(r"^dp(\d{5})-r(\d{5})\.parquet$")
@@ -211,8 +212,6 @@ def _precision(store: Store, manifest: dict, verdict: Verdict) -> None:
         return
     if "experiment.precision" in json.dumps(manifest["config"].get("sweep")):
         return  # swept targets: each point has its own, not the base config's
-    from kernsim.experiment.sequential import check
-
     df = pq.read_table(path).to_pandas()
     unmet = {(u["design_point"], u["metric"]) for u in manifest.get("precision_unmet", [])}
     for dp, group in df.groupby("design_point", sort=True):
