@@ -207,7 +207,8 @@ def cmd_init(a: argparse.Namespace) -> int:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
-    from kernsim.bench.measure import BenchOptions, render_table, run_bench, to_json
+    from kernsim.bench.measure import BenchOptions, run_bench, to_json
+    from kernsim.bench.report import render_table
 
     if a.sweep:
         return _bench_sweep(a.quick, a.json, a.save)

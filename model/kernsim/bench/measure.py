@@ -42,19 +42,35 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import simpy
 
+from kernsim.bench.runs import (
+    LAMBDA,
+    MU,
+    SERVERS,
+    EventCounter,
+    Measured,
+    bare_timeout_loop,
+    ciw_available,
+    ciw_mmc,
+    dependability_run,
+    fast_run,
+    faults_config,
+    first_point_case,
+    handwritten_mmc,
+    kernsim_run,
+    lock_study_score,
+    mmc_config,
+)
 from kernsim.experiment.catalog import find, study_name
 
-#: the benchmark queue: M/M/4 at rho = 0.9
-LAMBDA, MU, SERVERS = 3.6, 1.0, 4
 MEMORY_METHOD = ("tracemalloc peak of Python allocations during one separate run "
                  "(not process RSS; numpy buffers count, the interpreter does not)")
+
+
 CIW_MISSING = "not installed (pip install kernsim[bench])"
+
+
 FAULT_ROWS = "gh"  # rows whose "customers" are faults
-
-
-# --------------------------------------------------------------------------- options
 
 
 @dataclass(frozen=True)
@@ -81,233 +97,6 @@ class BenchOptions:
         base = {"customers": 20_000, "repeat": 1, "reps": 5, "bare_events": 100_000,
                 "faults": 10_000}
         return cls(**{**base, **overrides})
-
-
-# --------------------------------------------------------------------------- counting
-
-
-class EventCounter:
-    """Counts engine events by wrapping a method of one engine instance.
-
-    For SimPy the method is ``Environment.step`` (``run`` calls ``self.step()``);
-    only events whose processing returned normally are counted, so the
-    ``EmptySchedule`` at the end and the ``until`` stop event are not.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def wrap(self, engine: Any, method: str = "step") -> None:
-        inner = getattr(engine, method)
-
-        def counted(*args: Any) -> Any:
-            result = inner(*args)
-            self.count += 1
-            return result
-
-        setattr(engine, method, counted)
-
-
-@dataclass
-class Measured:
-    """What one run of a measured model reports."""
-
-    customers: int | None = None      # customers served (completed)
-    wait_mean: float | None = None    # mean time queued before service (µs)
-
-
-# --------------------------------------------------------------------------- (a) bare SimPy
-
-
-def _ticker(env: simpy.Environment, n: int):
-    for _ in range(n):
-        yield env.timeout(1)
-
-
-def bare_timeout_loop(n: int, counter: EventCounter | None = None) -> Measured:
-    """(a) One SimPy process doing ``yield env.timeout(1)`` ``n`` times."""
-    env = simpy.Environment()
-    if counter:
-        counter.wrap(env)
-    env.process(_ticker(env, n))
-    env.run()
-    return Measured()
-
-
-# ------------------------------------------------------------- (b) hand-written SimPy M/M/c
-
-
-@dataclass
-class Waits:
-    total: float = 0.0
-    count: int = 0
-
-
-def _customer(env: simpy.Environment, desk: simpy.Resource, service: float, waits: Waits):
-    arrived = env.now
-    with desk.request() as req:
-        yield req
-        waits.total += env.now - arrived
-        waits.count += 1
-        yield env.timeout(service)
-
-
-def _arrivals(env: simpy.Environment, desk: simpy.Resource, rng: np.random.Generator,
-              customers: int, lam: float, mu: float, waits: Waits):
-    for _ in range(customers):
-        yield env.timeout(rng.exponential(1.0 / lam))
-        env.process(_customer(env, desk, rng.exponential(1.0 / mu), waits))
-
-
-def handwritten_mmc(customers: int, seed: Any, counter: EventCounter | None = None, *,
-                    lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> Measured:
-    """(b) M/M/c as a SimPy user writes it: a Resource, a process per customer.
-
-    Arrivals come from a generator process; each customer requests a server,
-    holds it for its service time and releases it. Draws are scalar calls on a
-    numpy Generator seeded with ``seed``. Runs until every customer has left.
-    """
-    rng = np.random.default_rng(seed)
-    env = simpy.Environment()
-    if counter:
-        counter.wrap(env)
-    desk = simpy.Resource(env, capacity=servers)
-    waits = Waits()
-    env.process(_arrivals(env, desk, rng, customers, lam, mu, waits))
-    env.run()
-    return Measured(waits.count, waits.total / waits.count if waits.count else math.nan)
-
-
-# --------------------------------------------------------------------------- (c), (e), (f) kernsim
-
-
-@dataclass(frozen=True)
-class ModelCase:
-    """A config ready to build a kernsim ``Model``, and where it came from."""
-
-    config: Any
-    seed: Any                      # numpy SeedSequence of one replication
-    label: str = ""
-
-
-def mmc_config(path: Path, customers: int) -> Any:
-    """The bench M/M/c config with its duration set so ≈ ``customers`` arrive."""
-    from kernsim.engine.spec import from_config
-    from kernsim.experiment.load import load
-
-    base = load(path).config
-    duration = customers * from_config(base.workload.interarrival).mean
-    return load(path, [f"experiment.duration={duration!r}"]).config
-
-
-def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
-    """(c), (e), (f) Build kernsim's ``Model`` and run one replication."""
-    from kernsim.build import Model
-    from kernsim.engine.streams import Streams
-
-    m = Model(config, Streams(seed))
-    if counter:
-        counter.wrap(_engine(m))
-    out = m.run()
-    wait = out.get("wait_mean")
-    return Measured(int(out["completed"]), None if wait is None else float(wait))
-
-
-def _engine(m: Any) -> simpy.Environment:
-    for name in ("sim", "env"):
-        env = getattr(m, name, None)
-        if isinstance(env, simpy.Environment):
-            return env
-    raise TypeError(f"{type(m).__name__} has no SimPy environment in .sim or .env")
-
-
-def first_point_case(path: Path, prefer: Callable[[dict], int] | None = None) -> ModelCase:
-    """Replication 0 of the first design point of ``path`` (or the best by ``prefer``)."""
-    from kernsim.experiment.load import load
-    from kernsim.experiment.tasks import tasks_for
-
-    exp = load(path)
-    tasks = [t for t in tasks_for(exp) if t.replication == 0]
-    task = max(tasks, key=lambda t: (prefer(t.params) if prefer else 0, -t.design_point))
-    where = ", ".join(f"{k}={v}" for k, v in task.params.items())
-    label = f"design point {task.design_point}" + (f" ({where})" if where else "")
-    return ModelCase(task.config, task.seed(), label)
-
-
-def lock_study_score(cores: int) -> Callable[[dict], int]:
-    """Prefer a design point with some ``*core*`` parameter = ``cores``, then one naming locks."""
-
-    def score(params: dict) -> int:
-        at_cores = any("core" in k.lower() and v == cores for k, v in params.items())
-        locks = any("lock" in str(v).lower() for v in params.values())
-        return 2 * at_cores + locks
-
-    return score
-
-
-# --------------------------------------------------------------------------- (g), (h) blast radius
-
-
-def faults_config(path: Path, faults: int, engine: str = "simpy") -> Any:
-    """A dependability config with its duration set so ≈ ``faults`` faults strike."""
-    from kernsim.dependability.fast import rate
-    from kernsim.experiment.load import load
-
-    duration = faults / rate(load(path).config.faults)
-    return load(path, [f"experiment.duration={duration!r}",
-                       f"experiment.engine={engine!r}"]).config
-
-
-def dependability_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
-    """(g) One replication of the SimPy dependability mode; its faults count as customers."""
-    from kernsim.dependability.timed import Dependability
-    from kernsim.engine.streams import Streams
-    from kernsim.simulate import performance
-
-    m = Dependability(config, Streams(seed), performance)
-    if counter:
-        counter.wrap(_engine(m))
-    return Measured(int(m.run()["faults"]))
-
-
-def fast_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
-    """(h) One replication of the fast engine (no engine events: ``counter`` is unused)."""
-    from kernsim.dependability import fast
-
-    return Measured(int(fast.simulate(config, seed)["faults"]))
-
-
-# --------------------------------------------------------------------------- (d) Ciw
-
-
-def ciw_available() -> bool:
-    try:
-        import ciw  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def ciw_mmc(customers: int, seed: int, counter: EventCounter | None = None, *,
-            lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> Measured:
-    """(d) The same M/M/c in Ciw's normal style, until ``customers`` have finished."""
-    import ciw
-
-    network = ciw.create_network(
-        arrival_distributions=[ciw.dists.Exponential(rate=lam)],
-        service_distributions=[ciw.dists.Exponential(rate=mu)],
-        number_of_servers=[servers],
-    )
-    ciw.seed(seed)
-    sim = ciw.Simulation(network)
-    if counter:
-        counter.wrap(sim, "event_and_return_nextnode")
-    sim.simulate_until_max_customers(customers, method="Finish")
-    waits = [r.waiting_time for r in sim.get_all_records()]
-    return Measured(len(waits), float(np.mean(waits)) if waits else math.nan)
-
-
-# --------------------------------------------------------------------------- measuring
 
 
 @dataclass
@@ -432,9 +221,6 @@ def unavailable(key: str, label: str, detail: str, note: str,
     return Measurement(key, label, detail, status=status, note=note)
 
 
-# --------------------------------------------------------------------------- rows
-
-
 def measure_bare(opt: BenchOptions) -> Measurement:
     n = opt.bare_events
     return measure("a", "(a) bare SimPy loop", f"one process, {n:,} × yield env.timeout(1)",
@@ -535,9 +321,6 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-# --------------------------------------------------------------------------- statistics
-
-
 def erlang_c_wait(lam: float = LAMBDA, mu: float = MU, c: int = SERVERS) -> float:
     """Exact mean wait in queue of M/M/c (Erlang C)."""
     a = lam / mu
@@ -557,9 +340,6 @@ def wait_interval(waits: list[float], level: float, exact: float) -> dict | None
     covers = None if math.isnan(low) else bool(low <= exact <= high)
     return {"runs": list(waits), "mean": mean, "low": _num(low), "high": _num(high),
             "level": level, "exact": exact, "covers_exact": covers}
-
-
-# --------------------------------------------------------------------------- the whole bench
 
 
 def run_bench(options: BenchOptions, progress: Callable[[str], None] | None = None) -> dict:
@@ -667,86 +447,3 @@ def _environment() -> dict:
 
 def to_json(result: dict) -> str:
     return json.dumps(result, indent=2, allow_nan=False)
-
-
-# --------------------------------------------------------------------------- the table
-
-
-def render_table(result: dict):
-    """A rich table of :func:`run_bench`'s result."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    exact = result["erlang_c_wait"]
-    opts = result["options"]
-    table = Table(title="kernsim bench (one process; wall: median (best) of "
-                        f"{opts['repeat']}; cpu: median; rates from wall time)",
-                  title_justify="left")
-    for name in ["row", "wall s", "cpu s", "customers/s", "events/s", "events/cust", "peak memory",
-                 "÷ (a) events/s", "÷ (b) cust/s", f"mean wait µs ({opts['level']:.0%} CI)"]:
-        table.add_column(name, justify="left" if name == "row" else "right")
-    for row in result["rows"].values():
-        label = f"{escape(row['label'])}\n[dim]{escape(row['detail'])}[/]"
-        if row["status"] != "ok":
-            table.add_row(label, f"[yellow]{escape(row['note'])}[/]", *[""] * 8)
-            continue
-        table.add_row(
-            label,
-            f"{row['wall_median_s']:.3f} ({row['wall_best_s']:.3f})",
-            f"{row['cpu_median_s']:.3f}",
-            _fmt(row["customers_per_s"], ",.0f"),
-            _fmt(row["events_per_s"], ",.0f"),
-            _fmt(row["events_per_customer"], ".2f"),
-            _bytes(row["peak_memory_bytes"]),
-            _fmt(row["events_vs_bare"], ".3f"),
-            _fmt(row["customers_vs_handwritten"], ".2f"),
-            _wait_cell(row["wait"]),
-        )
-    env = result["environment"]
-    load = env.get("load_average_1min") or {}
-    table.caption = (
-        f"Exact Erlang C mean wait {exact:.4f} µs (M/M/{SERVERS}, λ = {LAMBDA}, μ = {MU}). "
-        f"M/M/c seeds: replications of {opts['seed']}; mean waits over "
-        f"{max(opts['repeat'], opts['reps'])} replications "
-        f"(Ciw: its {opts['repeat']} timed runs).\n"
-        f"{_ratios_line('wall', result)}\n{_ratios_line('cpu', result['cpu_time_ratios'])}\n"
-        f"Events: SimPy events processed (Ciw: event-loop steps), counted in a separate run.\n"
-        f"Peak memory: {result['peak_memory_method'] or 'not measured'}.\n"
-        f"Python {env['python']}, SimPy {env['simpy']}, numpy {env['numpy']}, Ciw {env['ciw']}, "
-        f"{os.cpu_count()} CPUs; 1-min load average {load.get('start')} at start, "
-        f"{load.get('end')} at end (other processes inflate wall times unevenly; "
-        f"CPU time is less affected)."
-    )
-    table.caption_justify = "left"
-    return table
-
-
-def _ratios_line(clock: str, ratios: dict) -> str:
-    ciw = ratios["model_vs_ciw"]
-    return (f"{clock} time: kernsim ÷ hand-written SimPy customers/s = "
-            f"{_fmt(ratios['model_vs_handwritten_simpy'], '.2f')}; kernsim ÷ Ciw = "
-            f"{_fmt(ciw, '.2f') if ciw is not None else 'n/a'}; quickstart events/s ÷ bare SimPy "
-            f"events/s = {_fmt(ratios['os_model_vs_bare_event_ratio'], '.3f')}; fast ÷ SimPy "
-            f"faults/s (blast radius) = {_fmt(ratios.get('fast_vs_simpy_blast_radius'), '.1f')}.")
-
-
-def _fmt(x: float | None, spec: str) -> str:
-    return "–" if x is None else format(x, spec)
-
-
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "–"
-    if n < 2**20:
-        return f"{n / 2**10:.1f} KiB"
-    return f"{n / 2**20:.2f} MiB"
-
-
-def _wait_cell(wait: dict | None) -> str:
-    if not wait:
-        return ""
-    if wait["low"] is None:
-        return f"{wait['mean']:.4f} (1 run)"
-    half = (wait["high"] - wait["low"]) / 2
-    mark = "" if wait["covers_exact"] else " [red]✗[/]"
-    return f"{wait['mean']:.4f} ± {half:.4f}{mark}"

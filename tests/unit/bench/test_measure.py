@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from kernsim.bench.measure import EventCounter, bare_timeout_loop, erlang_c_wait
+from kernsim.bench.measure import erlang_c_wait
+from kernsim.bench.runs import EventCounter, bare_timeout_loop
 
 RATIOS = ("model_vs_handwritten_simpy", "model_vs_ciw", "os_model_vs_bare_event_ratio")
 ERLANG_C = 1.9694   # M/M/4, λ = 3.6, μ = 1 (rounded)

@@ -1,0 +1,88 @@
+"""``kernsim bench``'s table: the result dict of :func:`kernsim.bench.measure.run_bench`
+laid out for the terminal."""
+
+from __future__ import annotations
+
+import os
+
+from kernsim.bench.runs import LAMBDA, MU, SERVERS
+
+
+def render_table(result: dict):
+    """A rich table of :func:`run_bench`'s result."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    exact = result["erlang_c_wait"]
+    opts = result["options"]
+    table = Table(title="kernsim bench (one process; wall: median (best) of "
+                        f"{opts['repeat']}; cpu: median; rates from wall time)",
+                  title_justify="left")
+    for name in ["row", "wall s", "cpu s", "customers/s", "events/s", "events/cust", "peak memory",
+                 "÷ (a) events/s", "÷ (b) cust/s", f"mean wait µs ({opts['level']:.0%} CI)"]:
+        table.add_column(name, justify="left" if name == "row" else "right")
+    for row in result["rows"].values():
+        label = f"{escape(row['label'])}\n[dim]{escape(row['detail'])}[/]"
+        if row["status"] != "ok":
+            table.add_row(label, f"[yellow]{escape(row['note'])}[/]", *[""] * 8)
+            continue
+        table.add_row(
+            label,
+            f"{row['wall_median_s']:.3f} ({row['wall_best_s']:.3f})",
+            f"{row['cpu_median_s']:.3f}",
+            _fmt(row["customers_per_s"], ",.0f"),
+            _fmt(row["events_per_s"], ",.0f"),
+            _fmt(row["events_per_customer"], ".2f"),
+            _bytes(row["peak_memory_bytes"]),
+            _fmt(row["events_vs_bare"], ".3f"),
+            _fmt(row["customers_vs_handwritten"], ".2f"),
+            _wait_cell(row["wait"]),
+        )
+    env = result["environment"]
+    load = env.get("load_average_1min") or {}
+    table.caption = (
+        f"Exact Erlang C mean wait {exact:.4f} µs (M/M/{SERVERS}, λ = {LAMBDA}, μ = {MU}). "
+        f"M/M/c seeds: replications of {opts['seed']}; mean waits over "
+        f"{max(opts['repeat'], opts['reps'])} replications "
+        f"(Ciw: its {opts['repeat']} timed runs).\n"
+        f"{_ratios_line('wall', result)}\n{_ratios_line('cpu', result['cpu_time_ratios'])}\n"
+        f"Events: SimPy events processed (Ciw: event-loop steps), counted in a separate run.\n"
+        f"Peak memory: {result['peak_memory_method'] or 'not measured'}.\n"
+        f"Python {env['python']}, SimPy {env['simpy']}, numpy {env['numpy']}, Ciw {env['ciw']}, "
+        f"{os.cpu_count()} CPUs; 1-min load average {load.get('start')} at start, "
+        f"{load.get('end')} at end (other processes inflate wall times unevenly; "
+        f"CPU time is less affected)."
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def _ratios_line(clock: str, ratios: dict) -> str:
+    ciw = ratios["model_vs_ciw"]
+    return (f"{clock} time: kernsim ÷ hand-written SimPy customers/s = "
+            f"{_fmt(ratios['model_vs_handwritten_simpy'], '.2f')}; kernsim ÷ Ciw = "
+            f"{_fmt(ciw, '.2f') if ciw is not None else 'n/a'}; quickstart events/s ÷ bare SimPy "
+            f"events/s = {_fmt(ratios['os_model_vs_bare_event_ratio'], '.3f')}; fast ÷ SimPy "
+            f"faults/s (blast radius) = {_fmt(ratios.get('fast_vs_simpy_blast_radius'), '.1f')}.")
+
+
+def _fmt(x: float | None, spec: str) -> str:
+    return "–" if x is None else format(x, spec)
+
+
+def _bytes(n: int | None) -> str:
+    if n is None:
+        return "–"
+    if n < 2**20:
+        return f"{n / 2**10:.1f} KiB"
+    return f"{n / 2**20:.2f} MiB"
+
+
+def _wait_cell(wait: dict | None) -> str:
+    if not wait:
+        return ""
+    if wait["low"] is None:
+        return f"{wait['mean']:.4f} (1 run)"
+    half = (wait["high"] - wait["low"]) / 2
+    mark = "" if wait["covers_exact"] else " [red]✗[/]"
+    return f"{wait['mean']:.4f} ± {half:.4f}{mark}"

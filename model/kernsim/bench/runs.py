@@ -1,0 +1,229 @@
+"""The measured runs of ``kernsim bench``: each rival and each kernsim model, once.
+
+(a) a bare SimPy timeout loop; (b) a hand-written SimPy M/M/c in SimPy's normal
+style; (c) kernsim's general model on the same M/M/c; (d) Ciw on it, when
+installed; (e), (f) a kernsim experiment's first design point; (g) the
+dependability mode and (h) the fast engine on the same faults config. Each run
+returns :class:`Measured`; an :class:`EventCounter` counts engine events in a
+separate pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+
+#: the benchmark queue: M/M/4 at rho = 0.9
+LAMBDA, MU, SERVERS = 3.6, 1.0, 4
+
+
+class EventCounter:
+    """Counts engine events by wrapping a method of one engine instance.
+
+    For SimPy the method is ``Environment.step`` (``run`` calls ``self.step()``);
+    only events whose processing returned normally are counted, so the
+    ``EmptySchedule`` at the end and the ``until`` stop event are not.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def wrap(self, engine: Any, method: str = "step") -> None:
+        inner = getattr(engine, method)
+
+        def counted(*args: Any) -> Any:
+            result = inner(*args)
+            self.count += 1
+            return result
+
+        setattr(engine, method, counted)
+
+
+@dataclass
+class Measured:
+    """What one run of a measured model reports."""
+
+    customers: int | None = None      # customers served (completed)
+    wait_mean: float | None = None    # mean time queued before service (µs)
+
+
+def _ticker(env: simpy.Environment, n: int):
+    for _ in range(n):
+        yield env.timeout(1)
+
+
+def bare_timeout_loop(n: int, counter: EventCounter | None = None) -> Measured:
+    """(a) One SimPy process doing ``yield env.timeout(1)`` ``n`` times."""
+    env = simpy.Environment()
+    if counter:
+        counter.wrap(env)
+    env.process(_ticker(env, n))
+    env.run()
+    return Measured()
+
+
+@dataclass
+class Waits:
+    total: float = 0.0
+    count: int = 0
+
+
+def _customer(env: simpy.Environment, desk: simpy.Resource, service: float, waits: Waits):
+    arrived = env.now
+    with desk.request() as req:
+        yield req
+        waits.total += env.now - arrived
+        waits.count += 1
+        yield env.timeout(service)
+
+
+def _arrivals(env: simpy.Environment, desk: simpy.Resource, rng: np.random.Generator,
+              customers: int, lam: float, mu: float, waits: Waits):
+    for _ in range(customers):
+        yield env.timeout(rng.exponential(1.0 / lam))
+        env.process(_customer(env, desk, rng.exponential(1.0 / mu), waits))
+
+
+def handwritten_mmc(customers: int, seed: Any, counter: EventCounter | None = None, *,
+                    lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> Measured:
+    """(b) M/M/c as a SimPy user writes it: a Resource, a process per customer.
+
+    Arrivals come from a generator process; each customer requests a server,
+    holds it for its service time and releases it. Draws are scalar calls on a
+    numpy Generator seeded with ``seed``. Runs until every customer has left.
+    """
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    if counter:
+        counter.wrap(env)
+    desk = simpy.Resource(env, capacity=servers)
+    waits = Waits()
+    env.process(_arrivals(env, desk, rng, customers, lam, mu, waits))
+    env.run()
+    return Measured(waits.count, waits.total / waits.count if waits.count else math.nan)
+
+
+@dataclass(frozen=True)
+class ModelCase:
+    """A config ready to build a kernsim ``Model``, and where it came from."""
+
+    config: Any
+    seed: Any                      # numpy SeedSequence of one replication
+    label: str = ""
+
+
+def mmc_config(path: Path, customers: int) -> Any:
+    """The bench M/M/c config with its duration set so ≈ ``customers`` arrive."""
+    from kernsim.engine.spec import from_config
+    from kernsim.experiment.load import load
+
+    base = load(path).config
+    duration = customers * from_config(base.workload.interarrival).mean
+    return load(path, [f"experiment.duration={duration!r}"]).config
+
+
+def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
+    """(c), (e), (f) Build kernsim's ``Model`` and run one replication."""
+    from kernsim.build import Model
+    from kernsim.engine.streams import Streams
+
+    m = Model(config, Streams(seed))
+    if counter:
+        counter.wrap(_engine(m))
+    out = m.run()
+    wait = out.get("wait_mean")
+    return Measured(int(out["completed"]), None if wait is None else float(wait))
+
+
+def _engine(m: Any) -> simpy.Environment:
+    for name in ("sim", "env"):
+        env = getattr(m, name, None)
+        if isinstance(env, simpy.Environment):
+            return env
+    raise TypeError(f"{type(m).__name__} has no SimPy environment in .sim or .env")
+
+
+def first_point_case(path: Path, prefer: Callable[[dict], int] | None = None) -> ModelCase:
+    """Replication 0 of the first design point of ``path`` (or the best by ``prefer``)."""
+    from kernsim.experiment.load import load
+    from kernsim.experiment.tasks import tasks_for
+
+    exp = load(path)
+    tasks = [t for t in tasks_for(exp) if t.replication == 0]
+    task = max(tasks, key=lambda t: (prefer(t.params) if prefer else 0, -t.design_point))
+    where = ", ".join(f"{k}={v}" for k, v in task.params.items())
+    label = f"design point {task.design_point}" + (f" ({where})" if where else "")
+    return ModelCase(task.config, task.seed(), label)
+
+
+def lock_study_score(cores: int) -> Callable[[dict], int]:
+    """Prefer a design point with some ``*core*`` parameter = ``cores``, then one naming locks."""
+
+    def score(params: dict) -> int:
+        at_cores = any("core" in k.lower() and v == cores for k, v in params.items())
+        locks = any("lock" in str(v).lower() for v in params.values())
+        return 2 * at_cores + locks
+
+    return score
+
+
+def faults_config(path: Path, faults: int, engine: str = "simpy") -> Any:
+    """A dependability config with its duration set so ≈ ``faults`` faults strike."""
+    from kernsim.dependability.fast import rate
+    from kernsim.experiment.load import load
+
+    duration = faults / rate(load(path).config.faults)
+    return load(path, [f"experiment.duration={duration!r}",
+                       f"experiment.engine={engine!r}"]).config
+
+
+def dependability_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
+    """(g) One replication of the SimPy dependability mode; its faults count as customers."""
+    from kernsim.dependability.timed import Dependability
+    from kernsim.engine.streams import Streams
+    from kernsim.simulate import performance
+
+    m = Dependability(config, Streams(seed), performance)
+    if counter:
+        counter.wrap(_engine(m))
+    return Measured(int(m.run()["faults"]))
+
+
+def fast_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
+    """(h) One replication of the fast engine (no engine events: ``counter`` is unused)."""
+    from kernsim.dependability import fast
+
+    return Measured(int(fast.simulate(config, seed)["faults"]))
+
+
+def ciw_available() -> bool:
+    try:
+        import ciw  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ciw_mmc(customers: int, seed: int, counter: EventCounter | None = None, *,
+            lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> Measured:
+    """(d) The same M/M/c in Ciw's normal style, until ``customers`` have finished."""
+    import ciw
+
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=lam)],
+        service_distributions=[ciw.dists.Exponential(rate=mu)],
+        number_of_servers=[servers],
+    )
+    ciw.seed(seed)
+    sim = ciw.Simulation(network)
+    if counter:
+        counter.wrap(sim, "event_and_return_nextnode")
+    sim.simulate_until_max_customers(customers, method="Finish")
+    waits = [r.waiting_time for r in sim.get_all_records()]
+    return Measured(len(waits), float(np.mean(waits)) if waits else math.nan)
