@@ -39,15 +39,25 @@ class Cores:
     def __init__(self, sim: Sim, count: int, switch: Callable[[], float]) -> None:
         self.sim = sim
         self.count = count
+        """Cores on the node."""
         self.free = count
+        """Cores free now."""
         self.switch = switch
+        """Draws a context switch (µs): paid by a job handed a core it waited for."""
         self.waiting: deque = deque()
-        self.holders: dict = {}  # insertion-ordered: summing in a fixed order keeps runs bit-identical
+        """(job, then) pairs waiting for a core, in arrival order."""
+        self.holders: dict = {}
+        """Jobs on cores; insertion-ordered: summing in a fixed order keeps runs bit-identical."""
         self.sleepers = 0
+        """Threads asleep on a blocking lock (their cores idle, counted as sleep)."""
         self.busy = dict.fromkeys(CATEGORIES, 0.0)
+        """Core time per category since the window opened (µs)."""
         self.window = 0.0
+        """When the measured window opened (the end of the warm-up)."""
         self.free_level = TimeWeighted(0.0, count)
+        """Free cores over time."""
         self.sleep_level = TimeWeighted(0.0, 0)
+        """Sleeping threads over time (while a core is free)."""
         sim.on_warmup(self.reset)
 
     def acquire(self, job, then: Callable) -> None:

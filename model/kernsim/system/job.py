@@ -37,25 +37,44 @@ class Job:
 
     def __init__(self, ops: tuple, cls: int, t0: float, client, cores) -> None:
         self.ops = ops
+        """The linked program of its class (:mod:`kernsim.system.program`)."""
         self.pc = 0
+        """The next op to run."""
         self.t0 = t0
+        """When the request arrived (µs)."""
         self.cls = cls
+        """Its class's index; -1 for the child of an asynchronous send."""
         self.client = client
+        """Who to tell when it ends (the clients' token, or a closed source's user)."""
         self.cores = cores
-        self.batch = None  # durations of the CPU run under way, one per category in cats
+        """The node it runs on."""
+        self.batch = None
+        """Durations of the CPU burst under way, one per category in ``cats``."""
         self.cats = ()
+        """The categories of that burst."""
         self.batch_start = 0.0
+        """When the burst started."""
         self.spin_from = None
+        """When it started spinning on a lock, while it spins."""
         self.hold = None
+        """Its critical section in progress (a ``locks.Hold``), if any."""
         self.asked = None
+        """Its pending lock request: (work, mean, category, when asked)."""
         self.writer = False
+        """A reader-writer lock request is a write."""
         self.switch = 0.0
+        """The context switch it owes before its next CPU work (µs)."""
         self.pre = 0.0
         self.wait = 0.0
+        """Time spent waiting for locks so far (µs)."""
         self.lock = None
+        """The lock it waits for or holds."""
         self.servers: list = []
+        """The server domains it is in, innermost last."""
         self.dead = False
+        """A fault failed it: pending events for it are ignored."""
         self.away = None
+        """``"io"`` or ``"net"`` while it is off its core for I/O or the network."""
 
     def start_spin(self, now: float) -> None:
         self.spin_from = now

@@ -20,11 +20,17 @@ class Server:
     def __init__(self, kernel, name: str, threads: int, cores) -> None:
         self.kernel = kernel
         self.name = name
+        """The domain's name (``util.<name>``)."""
         self.threads = threads
+        """Server threads: at most this many jobs inside at once."""
         self.cores = cores
+        """The node the domain runs on."""
         self.busy = 0
+        """Threads in use now."""
         self.queue: deque = deque()
+        """Jobs waiting for a thread (without a core), in arrival order."""
         self.level = TimeWeighted()
+        """Busy threads over time."""
         kernel.sim.on_warmup(self.level.reset)
 
     def enter(self, job) -> bool:
