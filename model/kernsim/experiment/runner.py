@@ -25,6 +25,7 @@ from kernsim.experiment.load import Experiment
 from kernsim.experiment.manifest import Manifest, now
 from kernsim.experiment.sequential import FinishedRows, Plan, spans_hold
 from kernsim.experiment.tasks import iter_tasks
+from kernsim.experiment.writerlock import sole_writer
 
 if TYPE_CHECKING:
     from kernsim.experiment.store import Store
@@ -96,6 +97,13 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
     executor = "dask" if scheduler else executor
     preflight(exp, executor, workers, allow_unstable)
     store = Store(out or Path("results") / exp.name)
+    with sole_writer(store.out):
+        return _run(exp, store, executor, workers, overwrite, progress, scheduler)
+
+
+def _run(exp: Experiment, store: Store, executor: str, workers: int | None, overwrite: bool,
+         progress: Callable[[int, int], None] | None, scheduler: str | None) -> RunResult:
+    """:func:`run`, holding the folder's writer lock."""
     manifest = store.open(exp, overwrite=overwrite)
     rounds = Rounds(exp, store, manifest, progress)
     log = {"started": now(), "executor": executor, "workers": workers, "scheduler": scheduler}
