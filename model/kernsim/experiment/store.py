@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ from kernsim.errors import KernsimError
 from kernsim.experiment.manifest import Manifest
 
 PART = "dp{:05d}-r{:05d}.parquet"
+#: a part file's name, as :data:`PART` writes it
+PART_NAME = re.compile(r"^dp\d{5}-r\d{5}\.parquet$")
+#: keys every kernsim manifest has (what makes a folder a kernsim results folder)
+MANIFEST_KEYS = ("name", "config_hash", "status", "hashes", "tasks")
 
 
 def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
@@ -184,6 +189,14 @@ def frame_bytes(df: pd.DataFrame) -> bytes:
     return table_bytes(pa.Table.from_pandas(df, preserve_index=False))
 
 
+def is_results_manifest(manifest: Any) -> bool:
+    """Whether ``manifest`` (parsed JSON) is a kernsim manifest: the keys every one has,
+    with a hash and task table of the right kind."""
+    return (isinstance(manifest, dict) and all(k in manifest for k in MANIFEST_KEYS)
+            and isinstance(manifest["hashes"], dict) and isinstance(manifest["tasks"], dict)
+            and isinstance(manifest["config_hash"], str))
+
+
 class Store:
     """One results folder for one experiment (identified by its config hash)."""
 
@@ -195,13 +208,24 @@ class Store:
         self.unsynced: list[Path] = []  # parts written since the last manifest
 
     def manifest(self) -> dict:
+        """The folder's manifest as written ({} when there is none)."""
         if not self.manifest_path.exists():
             return {}
-        return json.loads(self.manifest_path.read_text())
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise KernsimError(f"{self.manifest_path}: not valid JSON ({err}); not a "
+                               "readable kernsim results folder") from None
 
     def open(self, experiment: Any, overwrite: bool = False) -> Manifest:
-        """Create or reopen the folder; refuse one that holds another experiment."""
+        """Create or reopen the folder; refuse one that holds another experiment, one
+        that is not a kernsim results folder, and a ``parts``/``samples`` that is a link."""
+        self._own_folders()
         old = self.manifest()
+        if old and not is_results_manifest(old):
+            raise KernsimError(f"{self.manifest_path}: not the manifest of a kernsim results "
+                               "folder; refusing to write into (or --overwrite) this folder: "
+                               "give --out a new folder")
         if old and old.get("config_hash") != experiment.config_hash:
             if not overwrite:
                 raise KernsimError(
@@ -209,7 +233,7 @@ class Store:
                     f"(hash {old.get('config_hash')} vs {experiment.config_hash}); "
                     "use --out DIR for a new folder or --overwrite to replace it"
                 )
-            self.clear()
+            self.clear(old)
             old = {}
         self.parts.mkdir(parents=True, exist_ok=True)
         self.sweep_temp()
@@ -217,6 +241,16 @@ class Store:
         self.sync_hashes(manifest)
         self.write_manifest(manifest)
         return manifest
+
+    def _own_folders(self) -> None:
+        """Refuse ``parts`` or ``samples`` as a symbolic link (or not a folder): writing,
+        resuming or overwriting through it would touch files outside the results folder."""
+        for folder in (self.parts, self.samples):
+            if folder.is_symlink():
+                raise KernsimError(f"{folder}: is a symbolic link; a results folder's parts "
+                                   "must be its own (refusing to write or delete through it)")
+            if folder.exists() and not folder.is_dir():
+                raise KernsimError(f"{folder}: is not a folder")
 
     def sweep_temp(self) -> None:
         """Remove temp files of writes cut short (a killed run)."""
@@ -247,13 +281,20 @@ class Store:
             if (self.out / name).exists():
                 manifest["hashes"][name] = file_hash(self.out / name)
 
-    def clear(self) -> None:
-        for path in list(self.parts.glob("*.parquet")) if self.parts.exists() else []:
-            path.unlink()
-        for path in list(self.samples.glob("*.parquet")) if self.samples.exists() else []:
-            path.unlink()
-        for name in ("results.parquet", "samples.parquet", "manifest.json"):
-            (self.out / name).unlink(missing_ok=True)
+    def clear(self, old: dict) -> None:
+        """``--overwrite``: remove what the old run wrote: the files its manifest lists,
+        part files by their own names (``dp#####-r#####.parquet``: a killed run's last
+        parts may be unlisted), and the manifest. Never follows a link, never touches
+        another file (``_own_folders`` has refused linked ``parts``/``samples``)."""
+        listed = [self.out / rel for rel in old.get("hashes", {})]
+        named = [p for folder in (self.parts, self.samples) if folder.is_dir()
+                 for p in folder.glob("dp*-r*.parquet") if PART_NAME.match(p.name)]
+        for path in [*listed, *named, self.manifest_path]:
+            inside = path.resolve(strict=False).parent in (self.out.resolve(),
+                                                           self.parts.resolve(),
+                                                           self.samples.resolve())
+            if inside and not path.is_symlink() and path.is_file():
+                path.unlink()
 
     def done(self) -> set[tuple[int, int]]:
         """(design point, replication) of every finished task."""
