@@ -19,6 +19,7 @@ from kernsim.config.schema import Config
 from kernsim.config.types import DISTRIBUTIONS
 from kernsim.engine.dists import Distribution
 from kernsim.errors import ConfigError
+from kernsim.experiment import keys
 from kernsim.experiment.sweep import expand
 
 #: keys that may change between runs of one results folder without making it
@@ -69,7 +70,9 @@ def load(path: str | Path, overrides: list[str] | tuple = ()) -> Experiment:
     path = Path(path)
     raw = read_toml(path)
     for text in overrides:
-        set_dotted(raw, *parse_override(text))
+        key, value = parse_override(text)
+        keys.check(raw, key_parts(key), value, "--set")
+        set_dotted(raw, key, value)
     return from_dict(raw, path)
 
 
@@ -142,6 +145,7 @@ def design_points(raw: dict, config: Config,
         variant = copy.deepcopy(raw)
         for key, value in params.items():
             _sweepable(key)
+            keys.check(raw, key_parts(key), value, "sweep:")
             set_dotted(variant, key, value)
         where = "sweep point " + ", ".join(f"{k}={v!r}" for k, v in params.items())
         points.append(DesignPoint(i, params, validate(variant, where, built)))

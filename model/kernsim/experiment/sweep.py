@@ -36,8 +36,17 @@ def expand(sweep: dict, seed: int) -> list[dict[str, Any]]:
     """The design points, each a dict of dotted key -> value (one empty dict if no sweep)."""
     grid = _grid(sweep)
     zipped = _zip_groups(sweep.get("zip", {}))
+    _no_key_twice(grid[0] if grid else {}, zipped[0] if zipped else {})
     sampled = _sampled(sweep, seed)
     return [{**g, **z, **s} for g in grid for z in zipped for s in sampled]
+
+
+def _no_key_twice(grid: dict[str, Any], zipped: dict[str, Any]) -> None:
+    """A key swept both in the grid and in a zip group: one would silently win."""
+    both = sorted(set(grid) & set(zipped))
+    if both:
+        raise ConfigError(f"sweep.{both[0]}: swept both in [sweep] and in [sweep.zip]; "
+                          "allowed: one of the two")
 
 
 def _grid(sweep: dict) -> list[dict[str, Any]]:
