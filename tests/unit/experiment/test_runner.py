@@ -176,8 +176,8 @@ def test_driver_killed_three_times_and_interrupted_resumes_to_identical_bytes(ex
             assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
             assert "to resume, run the same command again" in err and "kernsim run" in err
             assert len(m["hashes"]) == len(parts(cut))
-        assert not (cut / "results.parquet").exists()
-        assert before < len(parts(cut)) < 60
+        assert not (cut / "results.parquet").exists()  # stopped before the compaction
+        assert before < len(parts(cut)) <= 60  # all 60 when the stop lands after the last task
 
     done = len(parts(cut))
     again = subprocess.run(cmd + ["-q"], cwd=tmp_path, capture_output=True, text=True,
