@@ -85,6 +85,10 @@ def _report_run(result, quiet: bool) -> int:
                   f"{escape(str(result.out))}; to resume, run the same command again:\n  "
                   f"{escape(again)}", highlight=False, soft_wrap=True)
         return 130
+    for rel, why in result.quarantined:
+        err.print(f"[yellow]quarantined[/] {escape(rel)}: {escape(why)}; moved to "
+                  f"{escape(str(result.out))}/quarantine/, its task ran again",
+                  highlight=False, soft_wrap=True)
     if result.skipped and not quiet:
         err.print(f"resumed: {result.skipped} tasks were already done")
     if not quiet:

@@ -78,6 +78,9 @@ class RunResult:
     #: reached max_replications without meeting it (see ``Plan.unmet``)
     replications: dict[int, int] | None = None
     unmet: list[dict] = field(default_factory=list)
+    #: part files moved to quarantine/ before the run (damaged, or another config's):
+    #: (file, why); their tasks ran again
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
 
 
 def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial",
@@ -106,6 +109,7 @@ def _run(exp: Experiment, store: Store, executor: str, workers: int | None, over
     """:func:`run`, holding the folder's writer lock."""
     manifest = store.open(exp, overwrite=overwrite)
     rounds = Rounds(exp, store, manifest, progress)
+    rounds.result.quarantined = list(store.quarantined)
     log = {"started": now(), "executor": executor, "workers": workers, "scheduler": scheduler}
     stop = Stop()
     with stop.installed():  # also while compacting: a Ctrl-C then waits for the end

@@ -99,6 +99,20 @@ def table_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+#: the parquet metadata key that ties a part file to its experiment's config hash
+CONFIG_KEY = b"kernsim.config_hash"
+
+
+def part_config(path: Path) -> str | None:
+    """The config hash a part file was written for (None: unreadable, or none recorded)."""
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return None
+    value = meta.get(CONFIG_KEY)
+    return value.decode() if value is not None else None
+
+
 def put(path: Path, table: pa.Table, sync: bool = True) -> str:
     """Write ``table`` atomically to ``path``; return the sha256 of the bytes written."""
     data = table_bytes(table)
@@ -206,6 +220,10 @@ class Store:
         self.samples = self.out / "samples"
         self.manifest_path = self.out / "manifest.json"
         self.unsynced: list[Path] = []  # parts written since the last manifest
+        self.config_hash = ""
+        """The hash of the config this run writes for (set by :meth:`open`)."""
+        self.quarantined: list[tuple[str, str]] = []
+        """(file, why) of the parts :meth:`open` moved to ``quarantine/``: their tasks rerun."""
 
     def manifest(self) -> dict:
         """The folder's manifest as written ({} when there is none)."""
@@ -235,10 +253,11 @@ class Store:
                 )
             self.clear(old)
             old = {}
+        self.config_hash = experiment.config_hash
         self.parts.mkdir(parents=True, exist_ok=True)
         self.sweep_temp()
         manifest = Manifest.start(experiment, old)
-        self.sync_hashes(manifest)
+        self.check_parts(manifest)
         self.write_manifest(manifest)
         return manifest
 
@@ -258,19 +277,44 @@ class Store:
             for path in folder.glob(".*.tmp") if folder.exists() else []:
                 path.unlink(missing_ok=True)
 
-    def sync_hashes(self, manifest: Manifest) -> None:
-        """Hash part files a killed run wrote after its last manifest flush (unreadable
-        ones are removed: their tasks run again); forget hashes of deleted files."""
+    def check_parts(self, manifest: Manifest) -> None:
+        """Trust no part file unchecked before a resume. A recorded one must still have
+        the sha256 the manifest holds; one a killed run wrote after its last manifest
+        flush must be readable and written for this config (its parquet metadata). Any
+        other is moved to ``quarantine/`` (see :attr:`quarantined`) and its task runs
+        again; hashes of files that are gone are forgotten."""
         hashes = manifest["hashes"]
         for rel in [r for r in hashes if not (self.out / r).exists()]:
             del hashes[rel]
         for path in self._data_files():
             rel = path.relative_to(self.out).as_posix()
-            if rel not in hashes:
-                if readable(path):
-                    hashes[rel] = file_hash(path)
-                else:
-                    path.unlink()
+            why = self._doubt(path, hashes.get(rel))
+            if why:
+                hashes.pop(rel, None)
+                self._quarantine(path, rel, why)
+            elif rel not in hashes:
+                hashes[rel] = file_hash(path)
+
+    def _doubt(self, path: Path, recorded: str | None) -> str:
+        """Why ``path`` cannot be trusted ("" if it can)."""
+        if recorded is not None:
+            return "" if file_hash(path) == recorded else "its sha256 differs from the manifest's"
+        if not readable(path):
+            return "unreadable (cut short?)"
+        written_for = part_config(path)
+        if written_for != self.config_hash:
+            return f"written for another configuration (hash {written_for or 'none'})"
+        return ""
+
+    def _quarantine(self, path: Path, rel: str, why: str) -> None:
+        target = self.out / "quarantine" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        n = 0
+        while target.exists():
+            n += 1
+            target = target.with_name(f"{path.stem}.{n}{path.suffix}")
+        os.replace(path, target)
+        self.quarantined.append((rel, why))
 
     def _data_files(self) -> list[Path]:
         return [p for folder in (self.parts, self.samples) if folder.exists()
@@ -311,11 +355,17 @@ class Store:
         out = {}
         if samples:
             self.samples.mkdir(exist_ok=True)
-            out[f"samples/{name}"] = put(self.samples / name, _sample_table(row, samples), False)
+            table = _sample_table(row, samples).replace_schema_metadata(self._meta())
+            out[f"samples/{name}"] = put(self.samples / name, table, False)
             self.unsynced.append(self.samples / name)
-        out[f"parts/{name}"] = put(self.parts / name, pa.Table.from_pylist([row]), False)
+        table = pa.Table.from_pylist([row]).replace_schema_metadata(self._meta())
+        out[f"parts/{name}"] = put(self.parts / name, table, False)
         self.unsynced.append(self.parts / name)
         return out
+
+    def _meta(self) -> dict[bytes, bytes]:
+        """A part's parquet metadata: the config it was written for."""
+        return {CONFIG_KEY: self.config_hash.encode()}
 
     def write_manifest(self, manifest: Manifest) -> None:
         """Parts are synced in groups, here: the manifest never lists a part that a
