@@ -114,9 +114,9 @@ def run_timed(task: Task, timeout_s: float | None) -> dict:
         return run_task(task)
     start, alarm = time.perf_counter(), Alarm()
     previous = signal.signal(signal.SIGALRM, alarm)
-    alarm.armed = True
-    signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    try:
+    try:  # armed inside: an alarm due at once (a timeout of 1 ns) is caught here too
+        alarm.armed = True
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
         return run_task(task)
     except TaskTimeout:
         return failed_row(task, timed_out(timeout_s), time.perf_counter() - start)
