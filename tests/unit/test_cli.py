@@ -229,6 +229,18 @@ CASES = [
          ("--workers 0", "≥ 1")),
     Case("summary-of-folder-without-results", ("summary", "empty"), {"empty/notes.txt": "x"},
          ("empty", "no results")),
+    # issue 14: coercions, bare errors, references
+    Case("replications-true", V + ("--set", "experiment.replications=true"), {"x.toml": TINY},
+         ("experiment.replications = True", "valid integer")),
+    Case("crn-as-text", V + ("--set", 'experiment.common_random_numbers="yes"'),
+         {"x.toml": TINY}, ("experiment.common_random_numbers = 'yes'", "valid boolean")),
+    Case("experiment-not-a-table", V, {"x.toml": "experiment = 5\n"},
+         ("experiment = 5", "must be a table")),
+    Case("set-into-unknown-component", V + ("--set", "components.cpy.servers=3"),
+         {"x.toml": TINY}, ("components.cpy.servers", "no component 'cpy'",
+                            "did you mean 'cpu'")),
+    Case("out-is-a-file", ("run", "x.toml", "--out", "x.toml", "-q"), {"x.toml": TINY},
+         ("--out x.toml", "not a folder")),
 ]
 
 

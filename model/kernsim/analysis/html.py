@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from kernsim.analysis import plots
+from kernsim.errors import KernsimError
 from kernsim.stats.intervals import t_interval
 
 MAIN_METRICS = ("throughput", "response_mean", "response_p50", "response_p95", "response_p99",
@@ -50,6 +51,9 @@ def build_report(folder: str | Path, out: str | Path | None = None,
     samples = _samples(folder)
     page = render_report(df, manifest, level=level, samples=samples)
     path = Path(out) if out is not None else folder / "report.html"
+    if path.is_dir():
+        raise KernsimError(f"--out {path}: is a folder; give the HTML file's path "
+                           f"(e.g. {path / 'report.html'})")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path

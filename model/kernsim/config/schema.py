@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Strict as StrictType
 
 from kernsim.config.faults import FaultsSpec, InjectionSpec, _raise
 from kernsim.config.migration import MigrationSpec, expected_total
@@ -46,11 +47,11 @@ class ExperimentSpec(Strict):
 
     name: Name
     description: str = ""
-    seed: int = Field(0, ge=0)
-    replications: int = Field(10, ge=1, le=1_000_000)
+    seed: Annotated[int, StrictType()] = Field(0, ge=0)
+    replications: Annotated[int, StrictType()] = Field(10, ge=1, le=1_000_000)
     warmup: Duration = 0.0
     duration: Duration = Field(gt=0)
-    common_random_numbers: bool = True
+    common_random_numbers: Annotated[bool, StrictType()] = True
     task_timeout: Annotated[Duration, Field(gt=0)] | None = None  # per task; None: none
     precision: PrecisionSpec | None = None  # None: exactly ``replications`` per point
     # "fast": the blast-radius question of faults.mode = "dependability", vectorised

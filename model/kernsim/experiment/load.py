@@ -78,6 +78,14 @@ def load(path: str | Path, overrides: list[str] | tuple = ()) -> Experiment:
 
 def from_dict(raw: dict, path: Path | None = None) -> Experiment:
     """Validate a config mapping (already merged) and expand its sweep."""
+    where = f"{path}: " if path else ""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}the experiment must be a table of sections; "
+                          f"got {type(raw).__name__}")
+    for section in ("experiment", "workload", "system", "faults", "sweep"):
+        if section in raw and not isinstance(raw[section], dict):
+            raise ConfigError(f"{where}{section} = {raw[section]!r}: must be a table "
+                              f"([{section}])")
     raw = copy.deepcopy(raw)
     base = Path(path).parent if path else Path.cwd()
     resolve_files(raw, base)

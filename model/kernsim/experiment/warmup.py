@@ -14,7 +14,7 @@ import pandas as pd
 
 from kernsim.build import Model
 from kernsim.engine.streams import Streams, task_seed
-from kernsim.errors import KernsimError
+from kernsim.errors import ConfigError, KernsimError
 from kernsim.stats.warmup import mser5
 
 PILOT = 2**32 - 1
@@ -23,6 +23,12 @@ PILOT = 2**32 - 1
 def choose_warmups(exp) -> None:
     """Set ``experiment.warmup`` of every design point from its own pilot run."""
     for point in exp.points:
+        config = point.config
+        if config.faults is not None and config.faults.mode == "dependability" or \
+                config.experiment.engine == "fast":
+            raise ConfigError('experiment.warmup = "auto": only for a model with requests '
+                              "(MSER-5 cuts their response times); a dependability model "
+                              "takes a duration, e.g. warmup = \"1000h\"")
         warmup = pilot_warmup(point.config, exp.config.experiment.seed)
         point.config.experiment.warmup = warmup
         point.params["experiment.warmup"] = warmup

@@ -36,3 +36,12 @@ def test_auto_warmup_refuses_a_pilot_too_short_for_mser():
     bad["experiment"]["duration"] = "5us"
     with pytest.raises(KernsimError, match="MSER-5 needs"):
         from_dict(bad)
+
+
+def test_auto_warmup_in_a_dependability_model_is_a_clear_refusal():
+    from kernsim.errors import ConfigError
+    from kernsim.experiment.catalog import find
+    from kernsim.experiment.load import load
+
+    with pytest.raises(ConfigError, match='warmup = "auto": only for a model with requests'):
+        load(find("validation/availability"), ['experiment.warmup="auto"'])
