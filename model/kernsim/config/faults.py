@@ -67,7 +67,7 @@ Edge = Annotated[Annotated[Probability, Tag("number[p]")] | Annotated[EdgeSpec,
 class UnitSpec(Strict):
     """``[faults.units.NAME]``: ``count`` identical instances that fail and are repaired."""
 
-    count: Count = 1
+    count: Annotated[Count, Field(le=1_000_000)] = 1  # instances; bounded before any is made
     node: Placement | None = None
     nodes: list[Node] | None = None
     ttf: DistSpec = None

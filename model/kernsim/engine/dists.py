@@ -12,6 +12,7 @@ import csv
 import math
 import numbers
 import pathlib
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -453,7 +454,23 @@ def _check_mixture(probs: list[float], means: list[float]) -> None:
         raise DistError(f"probs: got {probs!r} (sum {math.fsum(probs)!r}); must sum to 1")
 
 
+#: a data file (empirical or fit) larger than this is refused before it is read
+MAX_DATA_BYTES = 256 * 2**20
+
+
 def _read_csv(path: pathlib.Path) -> list[dict[str, str]]:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DistError(f"file: {str(path)!r} not found") from None
+    except OSError as err:
+        raise DistError(f"file: cannot read {str(path)!r}: {err.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DistError(f"file: {str(path)!r} is not a regular file (a folder, FIFO or "
+                        "device); give a CSV file")
+    if info.st_size > MAX_DATA_BYTES:
+        raise DistError(f"file: {str(path)!r} has {info.st_size:,} bytes; at most "
+                        f"{MAX_DATA_BYTES:,}")
     try:
         with path.open(newline="") as fh:
             return [row for row in csv.DictReader(fh) if any(v.strip() for v in row.values() if v)]

@@ -168,9 +168,15 @@ def _sweepable(key: str) -> None:
         raise ConfigError(f"sweep.{key}: this key cannot be swept (it names the experiment)")
 
 
+#: at most this many files in one ``extends`` chain
+MAX_EXTENDS = 32
+
+
 def read_toml(path: Path, seen: tuple = ()) -> dict:
     """Parse a TOML file and merge it over the file it ``extends``."""
     path = path.resolve() if path.exists() else path
+    if len(seen) >= MAX_EXTENDS:
+        raise ConfigError(f"{path}: 'extends' chain longer than {MAX_EXTENDS} files")
     if path in seen:
         cycle = " -> ".join(map(str, seen[seen.index(path):] + (path,)))
         raise ConfigError(f"{path}: 'extends' forms a cycle: {cycle}")
@@ -188,15 +194,24 @@ def read_toml(path: Path, seen: tuple = ()) -> dict:
     return deep_merge(base, data)
 
 
+#: an experiment file larger than this is refused before it is read
+MAX_TOML_BYTES = 16 * 2**20
+
+
 def _parse(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"{path}: no such experiment file")
+    if path.stat().st_size > MAX_TOML_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size:,} bytes; an experiment file has at "
+                          f"most {MAX_TOML_BYTES:,}")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file (expected TOML)") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
 
 
 def deep_merge(base: dict, over: dict) -> dict:

@@ -34,11 +34,38 @@ def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
 
 def expand(sweep: dict, seed: int) -> list[dict[str, Any]]:
     """The design points, each a dict of dotted key -> value (one empty dict if no sweep)."""
+    _at_most(_count(sweep))
     grid = _grid(sweep)
     zipped = _zip_groups(sweep.get("zip", {}))
     _no_key_twice(grid[0] if grid else {}, zipped[0] if zipped else {})
     sampled = _sampled(sweep, seed)
     return [{**g, **z, **s} for g in grid for z in zipped for s in sampled]
+
+
+#: at most this many design points in one experiment (each is validated and kept)
+MAX_POINTS = 20_000
+
+
+def _count(sweep: dict) -> int:
+    """How many design points the sweep makes, counted before any is built."""
+    count = 1
+    for values in flatten({k: v for k, v in sweep.items() if k not in RESERVED}).values():
+        count *= len(values) if isinstance(values, list) else 1
+    zips = sweep.get("zip", {})
+    for group in zips if isinstance(zips, list) else [zips]:
+        lengths = [len(v) for v in group.values() if isinstance(v, list)] \
+            if isinstance(group, dict) else []
+        count *= max(lengths, default=1)
+    n = sweep.get("n")
+    if sweep.get("method") is not None and isinstance(n, int) and not isinstance(n, bool):
+        count *= max(n, 1)
+    return count
+
+
+def _at_most(count: int) -> None:
+    if count > MAX_POINTS:
+        raise ConfigError(f"sweep: {count:,} design points; at most {MAX_POINTS:,} in one "
+                          "experiment (split the study into several files)")
 
 
 def _no_key_twice(grid: dict[str, Any], zipped: dict[str, Any]) -> None:

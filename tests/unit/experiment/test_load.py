@@ -174,3 +174,41 @@ def test_task_timeout_is_not_part_of_the_config_hash(experiment_file):
     b = load(experiment_file("b.toml", experiment={"task_timeout": "1h"}))
     assert a.config_hash == b.config_hash
     assert a.config.experiment.task_timeout == 0.5e6  # µs, like every duration
+
+
+# --- limits before work (issue 14, item 6) ---------------------------------------------
+
+
+def _with_data_file(experiment_file, name: str):
+    return experiment_file("d.toml", components={"cpu": {"service": {
+        "dist": "empirical", "file": name}}})
+
+
+def test_a_fifo_or_device_as_data_file_is_refused_without_reading_it(experiment_file, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")  # reading it would block for ever
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load(_with_data_file(experiment_file, "pipe.csv"))
+    with pytest.raises(ConfigError, match="'/dev/zero' is not a regular file"):
+        load(_with_data_file(experiment_file, "/dev/zero"))
+
+
+def test_a_sweep_of_too_many_points_is_refused_before_any_is_built(experiment_file):
+    path = experiment_file(sweep={"method": "lhs", "n": 10**9,
+                                  "ranges": {"components.cpu.servers": [1, 4]}})
+    with pytest.raises(ConfigError, match="1,000,000,000 design points; at most 20,000"):
+        load(path)
+
+
+def test_an_extends_chain_longer_than_its_limit_is_refused(write):
+    write("f0.toml", '[experiment]\nname = "deep"\n')
+    for i in range(1, 40):
+        write(f"f{i}.toml", f'extends = "f{i - 1}.toml"\n')
+    with pytest.raises(ConfigError, match="'extends' chain longer than 32 files"):
+        load(write("top.toml", 'extends = "f39.toml"\n'))
+
+
+def test_a_utf8_byte_order_mark_is_read_as_nothing(write, tiny):
+    path = write("bom.toml", "\ufeff" + tiny)
+    assert load(path).name == "tiny"
