@@ -47,7 +47,7 @@ class ExperimentSpec(Strict):
 
     name: Name
     description: str = ""
-    seed: Annotated[int, StrictType()] = Field(0, ge=0)
+    seed: Annotated[int, StrictType()] = Field(0, ge=0, lt=2**63)  # a parquet int64 column
     replications: Annotated[int, StrictType()] = Field(10, ge=1, le=1_000_000)
     warmup: Duration = 0.0
     duration: Duration = Field(gt=0)

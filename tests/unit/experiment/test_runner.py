@@ -411,3 +411,25 @@ def test_driver_memory_stays_flat_over_5000_tiny_tasks(write, experiment_file, t
     assert got["rss_100"] - got["rss_10"] < 8, got
     assert got["peak_loop"] < 200, got
     assert got["peak"] < 300, got
+
+
+@pytest.mark.parametrize("kwargs,text", [
+    ({"overrides": "experiment.replications=1"}, "must be a list of 'key=value' strings"),
+    ({"overrides": [3]}, "must be a list of 'key=value' strings"),
+    ({"out": 5}, "out = 5: must be a folder's path"),
+], ids=["overrides-str", "overrides-int", "out-int"])
+def test_bad_api_arguments_raise_kernsim_error_before_writing(kwargs, text, sweep_file, tmp_path,
+                                                              monkeypatch):
+    from kernsim.errors import KernsimError
+
+    monkeypatch.chdir(tmp_path)  # where the default results folder would go
+    with pytest.raises(KernsimError, match=text):
+        kernsim.run_experiment(sweep_file, **kwargs)
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_seed_beyond_an_int64_column_is_refused_by_validate(experiment_file):
+    from kernsim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="experiment.seed = 9223372036854775808"):
+        load(experiment_file(experiment={"seed": 2**63}))
