@@ -146,14 +146,17 @@ def design_points(raw: dict, config: Config,
                   built: dict[str, Distribution] | None = None) -> list[DesignPoint]:
     """Apply each sweep combination to the base config and validate it."""
     points = []
+    checked: set[tuple[str, bool]] = set()  # a key's check depends only on table-or-not
     for i, params in enumerate(expand(config.sweep, config.experiment.seed)):
         if not params:
             points.append(DesignPoint(i, {}, config))
             continue
         variant = copy.deepcopy(raw)
         for key, value in params.items():
-            _sweepable(key)
-            keys.check(raw, key_parts(key), value, "sweep:")
+            if (key, isinstance(value, dict)) not in checked:  # once, not once per point
+                _sweepable(key)
+                keys.check(raw, key_parts(key), value, "sweep:")
+                checked.add((key, isinstance(value, dict)))
             set_dotted(variant, key, value)
         where = "sweep point " + ", ".join(f"{k}={v!r}" for k, v in params.items())
         points.append(DesignPoint(i, params, validate(variant, where, built)))
