@@ -3,6 +3,7 @@ connect them, run them, and collect their metrics."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from kernsim.config.schema import ComponentSpec, Config, TransportSpec, TriggerSpec, WorkloadSpec
@@ -170,6 +171,32 @@ def offered_load(config: Config) -> dict[str, float]:
             spec = config.components[name]
             load[name] += rate * cls.share / total * _dist(spec.service).mean / spec.servers
     return load
+
+
+def expected_requests(config: Config) -> float:
+    """About how many requests one replication simulates: the offered rate × (warmup +
+    duration). Open: 1 / mean inter-arrival time. Closed: the rate with no queueing, clients /
+    (think + the demand per request), an upper bound; ``inf`` when no time passes per request.
+    0 for the dependability mode (no requests)."""
+    workload = config.workload
+    if workload is None:
+        return 0.0
+    span = config.experiment.warmup + config.experiment.duration
+    if workload.kind == "open":
+        mean = _dist(workload.interarrival).mean
+        return span / mean if mean > 0 else math.inf
+    cycle = _dist(workload.think).mean + (
+        _cpu_demand(config) / config.system.cores if config.system is not None
+        else _path_demand(config))
+    return workload.clients * span / cycle if cycle > 0 else math.inf
+
+
+def _path_demand(config: Config) -> float:
+    """Mean service time along a request's path, over classes (µs), for a queueing network."""
+    classes = config.classes()
+    total = sum(c.share for c in classes.values())
+    return sum(cls.share / total * sum(_dist(config.components[n].service).mean
+                                       for n in cls.path) for cls in classes.values())
 
 
 def _cpu_demand(config: Config) -> float:

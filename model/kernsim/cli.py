@@ -58,16 +58,16 @@ def _count(minimum: int) -> Callable[[str], int]:
 
 def cmd_run(a: argparse.Namespace) -> int:
     from kernsim.cli_progress import progress_bar
-    from kernsim.experiment.runner import preflight
+    from kernsim.experiment.preflight import preflight
     from kernsim.experiment.runner import run as run_exp
 
     exp = _experiment(a.file, a.set)
     executor = "dask" if a.scheduler else a.executor
-    preflight(exp, executor, a.workers, a.allow_unstable)  # refuse before drawing a progress bar
+    preflight(exp, executor, a.workers, a.allow_unstable, a.allow_long)  # before a progress bar
     with progress_bar(disable=a.quiet, console=err) as tick:
         result = run_exp(exp, out=a.out, executor=executor, workers=a.workers,
                          allow_unstable=a.allow_unstable, overwrite=a.overwrite, progress=tick,
-                         scheduler=a.scheduler)
+                         scheduler=a.scheduler, allow_long=a.allow_long)
     return _report_run(result, a.quiet)
 
 
@@ -147,18 +147,21 @@ def _report_precision(result, quiet: bool) -> None:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from kernsim.experiment.runner import check_stable
+    from kernsim.experiment.preflight import check_long, check_metrics, check_stable
 
     exp = _experiment(a.file, a.set)
+    check_metrics(exp)
     if a.all_points:
         doc = [{"design_point": p.index, "params": p.params,
                 "config": p.config.model_dump(mode="json")} for p in exp.points]
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
     elif a.expand:
         sys.stdout.write(json.dumps(exp.resolved(), indent=2, default=str) + "\n")
-    for warning in check_stable(exp):
-        err.print(f"[yellow]warning[/]: {escape(warning)}; `run` refuses it without "
-                  "--allow-unstable", highlight=False, soft_wrap=True)
+    for warnings, flag in ((check_stable(exp), "--allow-unstable"),
+                           (check_long(exp), "--allow-long")):
+        for warning in warnings:
+            err.print(f"[yellow]warning[/]: {escape(warning)}; `run` refuses it without "
+                      f"{flag}", highlight=False, soft_wrap=True)
     n = len(exp.points)
     line = (f"ok: {escape(exp.name)}: {n} design point(s) × {exp.replications} "
             f"replication(s) = {n * exp.replications} tasks")
@@ -335,6 +338,9 @@ def parser() -> Parser:
     overrides(p)
     p.add_argument("--allow-unstable", action="store_true",
                    help="Run open queues with offered load ρ ≥ 1.")
+    p.add_argument("--allow-long", action="store_true",
+                   help="Run past the length bounds (10^8 expected requests in a replication, "
+                   "10^10 in the run).")
     p.add_argument("--overwrite", action="store_true",
                    help="Replace a folder that holds another experiment.")
     p.add_argument("-q", "--quiet", action="store_true", help="No progress bar or summary.")

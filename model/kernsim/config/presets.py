@@ -74,10 +74,17 @@ def _microkernel(out: dict, comps: dict) -> None:
     default = out["system"].get("threads", 1)
     placement = out["system"].get("placement", {})
     out["domains"] = {name: {"kind": "server", "threads": comp.get("threads", default),
-                             "node": placement.get(name, 0)}
+                             "node": _node(placement.get(name, 0))}
                       for name, comp in comps.items()}
     for name, comp in comps.items():
         comp["domain"] = name
+
+
+def _node(value: object) -> object:
+    """A placement's node for the server's domain; a bad one is left to system.placement's
+    own check (node 0 here), so the error names the key the user wrote."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return value if ok else 0
 
 
 def _multikernel(out: dict, comps: dict, replication: str) -> None:

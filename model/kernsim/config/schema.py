@@ -143,7 +143,21 @@ class SystemSpec(Strict):
     lock: LockSpec = LockSpec()
     ipc: IPCSpec = IPCSpec()
     network: NetworkSpec = NetworkSpec()
-    placement: dict[str, int] = {}
+    #: server -> node, read by architecture = "microkernel"
+    placement: dict[str, Annotated[int, StrictType(), Field(ge=0)]] = {}
+
+    def check_placement(self, components: set[str]) -> None:
+        """Each placed name is a component, on a node that exists, under the one
+        architecture that reads the table."""
+        if self.placement and self.architecture != "microkernel":
+            raise ValueError("system.placement: read only with architecture = \"microkernel\" "
+                             f"(this file has {self.architecture!r}); with \"explicit\" set "
+                             "domains.NAME.node instead")
+        for name, node in self.placement.items():
+            _check_ref(name, components, f"system.placement.{name}")
+            if not 0 <= node < self.nodes:
+                raise ValueError(f"system.placement.{name} = {node}: must be a node in "
+                                 f"0..{self.nodes - 1} (system.nodes = {self.nodes})")
 
 
 class ClassSpec(Strict):
@@ -268,6 +282,8 @@ class Config(Strict):
         if self.migration is not None:
             self._check_migration(known)
         nodes = self.system.nodes if self.system else 1
+        if self.system is not None:
+            self.system.check_placement(known)
         for dname, dom in self.domains.items():
             if dom.node >= nodes:
                 raise ValueError(f"domains.{dname}.node = {dom.node}: must be < system.nodes ({nodes})")

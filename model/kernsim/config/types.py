@@ -71,9 +71,16 @@ def _as_written(value: Any) -> Any:
     return value.raw if isinstance(value, Built) else value
 
 
+#: the longest name: a name becomes a folder name (``results/NAME``) and a column prefix,
+#: and file systems refuse names past 255 bytes
+NAME_MAX = 100
+
+
 def _name(value: str) -> str:
     if not NAME.match(value):
         raise ValueError("must start with a letter or _ and hold only letters, digits, _ . -")
+    if len(value) > NAME_MAX:
+        raise ValueError(f"{len(value)} characters; at most {NAME_MAX}")
     return value
 
 

@@ -18,52 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kernsim.build import offered_load
 from kernsim.errors import KernsimError
 from kernsim.experiment.dispatch import Stop, Workers
 from kernsim.experiment.load import Experiment
 from kernsim.experiment.manifest import Manifest, now
+from kernsim.experiment.preflight import preflight
 from kernsim.experiment.sequential import FinishedRows, Plan, spans_hold
 from kernsim.experiment.tasks import iter_tasks
 from kernsim.experiment.writerlock import sole_writer
 
 if TYPE_CHECKING:
     from kernsim.experiment.store import Store
-
-EXECUTORS = ("serial", "processes", "dask")
-
-
-def check_stable(exp: Experiment) -> list[str]:
-    """Warnings for design points whose open workload overloads a component (ρ ≥ 1)."""
-    out = []
-    for point in exp.points:
-        for name, rho in offered_load(point.config).items():
-            if rho >= 1:
-                where = f" at {point.params}" if point.params else ""
-                out.append(f"component {name!r}{where}: offered load ρ = {rho:.3g} ≥ 1 (unstable)")
-    return out
-
-
-def preflight(exp: Experiment, executor: str, workers: int | None,
-              allow_unstable: bool) -> None:
-    """Refuse a run before anything is written: bad executor or workers, unstable load."""
-    if executor not in EXECUTORS:
-        raise KernsimError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
-    if workers is not None and workers < 1:
-        raise KernsimError(f"--workers {workers}: must be an integer ≥ 1")
-    if executor == "dask":
-        _need_dask()
-    unstable = check_stable(exp)
-    if unstable and not allow_unstable:
-        raise KernsimError("; ".join(unstable) + " — pass --allow-unstable to run it anyway")
-
-
-def _need_dask() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("distributed") is None:
-        raise KernsimError("--executor dask needs dask.distributed: "
-                           "pip install 'kernsim[dask]' (or 'dask[distributed]')")
 
 
 @dataclass
@@ -86,7 +51,7 @@ class RunResult:
 def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial",
         workers: int | None = None, allow_unstable: bool = False, overwrite: bool = False,
         progress: Callable[[int, int], None] | None = None,
-        scheduler: str | None = None) -> RunResult:
+        scheduler: str | None = None, allow_long: bool = False) -> RunResult:
     """Run every unfinished task of ``exp`` into its results folder.
 
     With ``experiment.precision``, in rounds: the pilot replications, then more at
@@ -98,7 +63,7 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
     from kernsim.experiment.store import Store  # pandas and pyarrow: only when running
 
     executor = "dask" if scheduler else executor
-    preflight(exp, executor, workers, allow_unstable)
+    preflight(exp, executor, workers, allow_unstable, allow_long)
     store = Store(out or Path("results") / exp.name)
     with sole_writer(store.out):
         return _run(exp, store, executor, workers, overwrite, progress, scheduler)

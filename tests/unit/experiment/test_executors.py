@@ -128,7 +128,8 @@ def test_cluster_task_over_its_timeout_is_cancelled_and_recorded(cluster, experi
                               "task_timeout": "10s"},
         sweep={"experiment.duration": ["1000us", "2000us", "1000000s"]},
     ))  # the Dask timeout runs on the driver's clock, a fresh worker's imports included
-    result = run(exp, out=tmp_path / "dask", scheduler=cluster)  # the slow task: days
+    result = run(exp, out=tmp_path / "dask", scheduler=cluster,
+                 allow_long=True)  # the slow task: days
     assert result.ran == 2
     assert [(f["design_point"], f["replication"]) for f in result.failures] == [(2, 0)]
     assert result.failures[0]["error"].startswith("timed out after 10 s")

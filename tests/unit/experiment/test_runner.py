@@ -352,7 +352,7 @@ def test_task_over_its_timeout_is_recorded_and_the_sweep_goes_on(executor, exper
     """No timing in the assertions: the normal tasks take milliseconds against a 5 s
     timeout, the slow ones (10⁶ s simulated) would run for days."""
     exp = load(experiment_file("slow.toml", **slow("5s")))
-    result = run(exp, out=tmp_path / "out", executor=executor, workers=2)
+    result = run(exp, out=tmp_path / "out", executor=executor, workers=2, allow_long=True)
     assert result.ran == 2
     assert sorted((f["design_point"], f["replication"]) for f in result.failures) == [
         (1, 0), (1, 1)]

@@ -244,14 +244,33 @@ def test_cli_bad_precision_exits_2_with_one_line(kernsim, write):
         in done.stderr
 
 
-def test_unknown_metric_exits_2_after_the_pilot_listing_the_metrics(kernsim, write, tmp_path):
+def test_unknown_metric_exits_2_before_the_pilot_listing_the_metrics(kernsim, write, tmp_path):
     write("x.toml", toml(SPEC.replace('"wait_mean"', '"wait_avg"'), points="[2.0]",
                          durations='["300us"]', replications=2))
-    done = kernsim("run", "x.toml", "--out", "out", "--executor", "serial", "-q")
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    line = [row for row in done.stderr.splitlines() if "wait_avg" in row]
-    assert len(line) == 1
-    assert all(s in line[0] for s in ("experiment.precision.metric = 'wait_avg'",
-                                      "available:", "throughput", "wait_mean"))
-    m = manifest(tmp_path / "out")
-    assert m["status"] == "interrupted" and len(m["tasks"]) == 2, "the pilot is kept"
+    for command in (("validate", "x.toml"),
+                    ("run", "x.toml", "--out", "out", "--executor", "serial", "-q")):
+        done = kernsim(*command)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1
+        assert all(s in lines[0] for s in ("experiment.precision.metric = 'wait_avg'",
+                                           "available:", "throughput", "wait_mean"))
+    assert not (tmp_path / "out").exists(), "refused before anything is written"
+
+
+def test_a_fault_metric_is_left_to_the_run_since_only_replications_with_a_fault_have_it(
+        experiment_file):
+    """The probe's short run may see no fault (here the fault comes after the probe's end):
+    with [faults], ``fault.*`` names pass the probe; without, they are refused."""
+    from kernsim.experiment.load import load
+    from kernsim.experiment.preflight import check_metrics
+
+    precision = {"metric": "fault.requests_lost", "relative_half_width": 0.5,
+                 "max_replications": 4}
+    plain = load(experiment_file("plain.toml", experiment={"precision": precision}))
+    with pytest.raises(ConfigError, match="fault.requests_lost"):
+        check_metrics(plain)
+    faults = {"mode": "injection", "kind": "crash", "at": "19000us"}  # the probe: ~10000 us
+    check_metrics(load(experiment_file("f.toml", experiment={"precision": precision,
+                                                             "duration": "20000us"},
+                                       faults=faults, system={"architecture": "microkernel"})))
