@@ -152,7 +152,7 @@ def test_a_block_that_does_not_run_says_why(block):
 @pytest.mark.parametrize("block", TOML, ids=ids(TOML))
 def test_every_toml_block_validates(block, tmp_path):
     from kernsim.experiment.load import load
-    from kernsim.experiment.runner import check_stable
+    from kernsim.experiment.preflight import check_stable
 
     path = tmp_path / "block.toml"
     path.write_text(block.text, encoding="utf-8")
