@@ -58,12 +58,16 @@ def _count(minimum: int) -> Callable[[str], int]:
 
 def cmd_run(a: argparse.Namespace) -> int:
     from kernsim.cli_progress import progress_bar
-    from kernsim.experiment.preflight import preflight
+    from kernsim.experiment.preflight import check_shares, preflight
     from kernsim.experiment.runner import run as run_exp
 
     exp = _experiment(a.file, a.set)
     executor = "dask" if a.scheduler else a.executor
-    preflight(exp, executor, a.workers, a.allow_unstable, a.allow_long)  # before a progress bar
+    preflight(exp, executor, a.workers, a.allow_unstable, a.allow_long,  # before any bar
+              a.scheduler)
+    if not a.quiet:
+        for note in check_shares(exp):
+            err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     with progress_bar(disable=a.quiet, console=err) as tick:
         result = run_exp(exp, out=a.out, executor=executor, workers=a.workers,
                          allow_unstable=a.allow_unstable, overwrite=a.overwrite, progress=tick,
@@ -147,7 +151,7 @@ def _report_precision(result, quiet: bool) -> None:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from kernsim.experiment.preflight import check_long, check_metrics, check_stable
+    from kernsim.experiment.preflight import check_long, check_metrics, check_shares, check_stable
 
     exp = _experiment(a.file, a.set)
     check_metrics(exp)
@@ -157,6 +161,8 @@ def cmd_validate(a: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
     elif a.expand:
         sys.stdout.write(json.dumps(exp.resolved(), indent=2, default=str) + "\n")
+    for note in check_shares(exp):
+        err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     for warnings, flag in ((check_stable(exp), "--allow-unstable"),
                            (check_long(exp), "--allow-long")):
         for warning in warnings:
@@ -170,7 +176,17 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_summary(a: argparse.Namespace) -> int:
+    from kernsim.experiment.store import Store
+    from kernsim.experiment.writerlock import shown_status
+
     _print_summary(a.folder, a.metric, a.format)
+    status = Store(a.folder).manifest().get("status")
+    if status != "complete":
+        shown = shown_status(a.folder, status)
+        what = ("a run is writing it now" if shown == "running" else
+                "rerun `kernsim run` to finish it")
+        err.print(f"note: {escape(str(a.folder))}: status {escape(shown)}: the summary covers "
+                  f"the replications finished so far; {what}", highlight=False, soft_wrap=True)
     return 0
 
 

@@ -377,7 +377,17 @@ def from_mapping(config: Mapping[str, Any], base_dir: pathlib.Path | None) -> Di
     cls = _lookup(params.pop("dist", None))
     _check_keys(cls, params)
     converted = {key: _convert(key, v, cls.keys[key]) for key, v in params.items()}
-    return cls.from_params(converted, base_dir)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # judged below, not printed
+            dist = cls.from_params(converted, base_dir)
+    except OverflowError:
+        dist = None
+    if dist is None or not (math.isfinite(dist.mean) and math.isfinite(dist.variance)):
+        given = ", ".join(f"{k} = {v!r}" for k, v in params.items())
+        raise DistError(f"{given}: the mean or variance of this {cls.name} overflows a "
+                        "float; every family here has finite moments: choose parameters "
+                        "that keep them finite")
+    return dist
 
 
 def _lookup(name: Any) -> type[Distribution]:

@@ -2,12 +2,16 @@
 
 ``preflight`` refuses; ``check_stable``, ``check_long`` and ``check_metrics`` say why, and
 ``validate`` shows the first two as warnings (``run`` refuses them without
-``--allow-unstable`` / ``--allow-long``) and raises the third.
+``--allow-unstable`` / ``--allow-long``) and raises the third. ``check_shares`` only
+informs: class shares are relative weights.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
+import socket
+import urllib.parse
 
 import numpy as np
 
@@ -23,6 +27,8 @@ EXECUTORS = ("serial", "processes", "dask")
 MAX_TASK_REQUESTS = 1e8
 #: ... and in the whole run (design points × replications)
 MAX_RUN_REQUESTS = 1e10
+#: how long a scheduler's address may take to accept a connection
+CONNECT_SECONDS = 5.0
 #: the metric probe simulates point 0 for about this many requests
 PROBE_REQUESTS = 1_000
 
@@ -55,6 +61,25 @@ def check_long(exp: Experiment) -> list[str]:
     return out
 
 
+def check_shares(exp: Experiment) -> list[str]:
+    """Notes for class shares that do not sum to 1: they are relative weights, and this is
+    the mix they make (one note per distinct set of shares)."""
+    seen, out = set(), []
+    for point in exp.points:
+        workload = point.config.workload
+        if workload is None or not workload.classes:
+            continue
+        shares = {name: cls.share for name, cls in workload.classes.items()}
+        total = sum(shares.values())
+        if math.isclose(total, 1.0, rel_tol=1e-9) or tuple(shares.items()) in seen:
+            continue
+        seen.add(tuple(shares.items()))
+        mix = ", ".join(f"{name} {share / total:.3g}" for name, share in shares.items())
+        out.append(f"workload.classes: the shares sum to {total:.6g}; they are relative "
+                   f"weights, so the mix is {mix}")
+    return out
+
+
 def check_metrics(exp: Experiment) -> None:
     """Refuse an ``experiment.precision.metric`` that the results do not have, found by
     simulating design point 0 for about :data:`PROBE_REQUESTS` requests. Fault metrics
@@ -80,9 +105,10 @@ def check_metrics(exp: Experiment) -> None:
 
 
 def preflight(exp: Experiment, executor: str, workers: int | None, allow_unstable: bool,
-              allow_long: bool = False) -> None:
-    """Refuse a run before anything is written: bad executor or workers, unstable load, a
-    run past the length bounds, an unknown precision metric."""
+              allow_long: bool = False, scheduler: str | None = None) -> None:
+    """Refuse a run before anything is written: bad executor or workers, a scheduler that
+    does not answer, unstable load, a run past the length bounds, an unknown precision
+    metric."""
     if executor not in EXECUTORS:
         raise KernsimError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
     if isinstance(workers, bool) or (workers is not None and not isinstance(workers, int)):
@@ -91,6 +117,8 @@ def preflight(exp: Experiment, executor: str, workers: int | None, allow_unstabl
         raise KernsimError(f"--workers {workers}: must be an integer ≥ 1")
     if executor == "dask":
         _need_dask()
+    if scheduler is not None:
+        check_scheduler(scheduler)
     unstable = check_stable(exp)
     if unstable and not allow_unstable:
         raise KernsimError("; ".join(unstable) + " — pass --allow-unstable to run it anyway")
@@ -98,6 +126,25 @@ def preflight(exp: Experiment, executor: str, workers: int | None, allow_unstabl
     if long and not allow_long:
         raise KernsimError("; ".join(long) + " — pass --allow-long to run it anyway")
     check_metrics(exp)
+
+
+def check_scheduler(address: str) -> None:
+    """A ``tcp://HOST:PORT`` that accepts a connection within :data:`CONNECT_SECONDS`."""
+    try:
+        parts = urllib.parse.urlsplit(address) if isinstance(address, str) else None
+        port = parts.port if parts else None
+    except ValueError:  # a bad port or IPv6 literal
+        parts = port = None
+    if parts is None or parts.scheme != "tcp" or not parts.hostname or port is None:
+        raise KernsimError(f"--scheduler {address!r}: must be a Dask scheduler's address, "
+                           "tcp://HOST:PORT")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=CONNECT_SECONDS):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise KernsimError(f"--scheduler {address!r}: no scheduler answers there "
+                           f"({reason}); start one with `dask scheduler`") from None
 
 
 def _need_dask() -> None:

@@ -63,7 +63,7 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
     from kernsim.experiment.store import Store  # pandas and pyarrow: only when running
 
     executor = "dask" if scheduler else executor
-    preflight(exp, executor, workers, allow_unstable, allow_long)
+    preflight(exp, executor, workers, allow_unstable, allow_long, scheduler)
     store = Store(out or Path("results") / exp.name)
     with sole_writer(store.out):
         return _run(exp, store, executor, workers, overwrite, progress, scheduler)

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from kernsim.experiment.sequential import check
 from kernsim.experiment.store import Store, combine, frame_bytes, results_frame, samples_frame
+from kernsim.experiment.writerlock import shown_status
 
 NAME = re.compile(r"^dp(\d{5})-r(\d{5})\.parquet$")
 
@@ -70,8 +71,12 @@ def verify(folder: str | Path) -> Verdict:
             verdict.problems.append(f"{rel}: recorded in the manifest, but the file is missing")
     _compaction(store, parts, samples, reps, manifest, verdict)
     _precision(store, manifest, verdict)
-    if manifest.get("status") != "complete":
-        verdict.problems.append(f"manifest status is {manifest.get('status')!r}, not 'complete'")
+    status = manifest.get("status")
+    if status != "complete":
+        shown = shown_status(store.out, status)
+        why = (" (recorded 'running', but no run holds the folder: it was killed or crashed; "
+               "rerun `kernsim run` to resume)" if shown != status else "")
+        verdict.problems.append(f"manifest status is {shown!r}, not 'complete'{why}")
     return verdict
 
 

@@ -23,6 +23,33 @@ from kernsim.errors import KernsimError
 LOCK_NAME = ".writer.lock"
 
 
+def live_writer(folder: Path) -> int | None:
+    """The pid of the run writing ``folder`` now, if any: the pid in its lock file, if that
+    process is alive. A reader takes no lock to ask (it could refuse a starting writer)."""
+    try:
+        text = (Path(folder) / LOCK_NAME).read_text(encoding="utf-8", errors="replace").strip()
+        pid = int(text)
+    except (OSError, ValueError):
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        return pid
+    return pid
+
+
+def shown_status(folder: Path, status: object) -> str:
+    """A manifest's status as it is: a "running" that no live run holds was interrupted
+    (killed, crashed, or the machine stopped) and a rerun resumes it."""
+    if status == "running" and live_writer(folder) is None:
+        return "interrupted"
+    return str(status)
+
+
 @contextmanager
 def sole_writer(folder: Path) -> Iterator[None]:
     """Hold the folder's writer lock for the block; KernsimError if another run holds it."""
@@ -40,6 +67,9 @@ def sole_writer(folder: Path) -> Iterator[None]:
                                "folder") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # no pid: readers see no live writer (a kill leaves it)
     finally:
         os.close(fd)  # closing drops the lock

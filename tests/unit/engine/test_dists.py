@@ -243,3 +243,15 @@ def test_repr_shows_the_parameters():
     assert repr(LogNormal(5.0, 0.8)) == "LogNormal(mean=5.0, cv=0.8)"
     assert repr(HyperExponential([1.0], [2.0])) == "HyperExponential(probs=[1.0], means=[2.0])"
     assert "3 values" in repr(Empirical([1, 2, 3]))
+
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "weibull", "shape": 1e-300, "scale": "5us"},
+    {"dist": "lognormal", "mean": "5us", "cv": 1e200},
+    {"dist": "hyperexponential", "means": ["1us", "1e300us"], "probs": [0.5, 0.5]},
+    {"dist": "gamma", "mean": "1e300us", "cv": 1e10},
+], ids=["weibull-tiny-shape", "lognormal-huge-cv", "hyperexp-huge-mean", "gamma-huge-var"])
+def test_parameters_whose_moments_overflow_are_refused_naming_them(spec, recwarn):
+    with pytest.raises(DistError, match="overflows a float"):
+        from_config(spec)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

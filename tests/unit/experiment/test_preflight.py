@@ -52,3 +52,16 @@ def test_every_shipped_experiment_is_within_the_bounds():
     for path in sorted(studies_dir().rglob("*.toml")):
         if path.parent.name != "workloads":  # fragments that other files extend
             assert check_long(load(path)) == [], path
+
+
+def test_shares_not_summing_to_one_are_named_with_the_mix_they_make(experiment_file, cli,
+                                                                     tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    classes = {"r": {"share": 0.3, "path": ["cpu"]}, "w": {"share": 0.3, "path": ["cpu"]}}
+    experiment_file("x.toml", workload={"classes": classes})
+    done = cli("validate", "x.toml")
+    assert done.exit_code == 0
+    assert "shares sum to 0.6" in done.stderr and "r 0.5, w 0.5" in done.stderr
+    classes["w"]["share"] = 0.7
+    experiment_file("y.toml", workload={"classes": classes})
+    assert "shares" not in cli("validate", "y.toml").stderr
