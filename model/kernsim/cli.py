@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from kernsim.cli_paths import output_file, output_folder
 from kernsim.errors import KernsimError
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide tables, no wrap
@@ -233,6 +234,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
     from kernsim.bench.measure import BenchOptions, run_bench, to_json
     from kernsim.bench.report import render_table
 
+    if a.save:
+        output_file(a.save, "--save")
     if a.sweep:
         return _bench_sweep(a.quick, a.json, a.save)
     given = {k: v for k, v in {"customers": a.customers, "repeat": a.repeat, "reps": a.reps,
@@ -268,7 +271,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from kernsim.analysis.html import build_report
 
-    path = build_report(a.folder, a.out)
+    path = build_report(a.folder, output_file(a.out, "--out") if a.out else None)
     out.print(f"report: {escape(str(path))}", highlight=False, soft_wrap=True)
     return 0
 
@@ -276,6 +279,10 @@ def cmd_report(a: argparse.Namespace) -> int:
 def cmd_verify(a: argparse.Namespace) -> int:
     from kernsim.experiment.verify import verify as check
 
+    if not (a.folder / "manifest.json").is_file():
+        what = "no such folder" if not a.folder.exists() else (
+            "not a folder" if not a.folder.is_dir() else "no manifest.json in it")
+        raise KernsimError(f"{a.folder}: {what}; verify takes a results folder")
     verdict = check(a.folder)
     for note in verdict.notes:
         err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
@@ -302,6 +309,8 @@ def cmd_reproduce(a: argparse.Namespace) -> int:
     if a.all == bool(a.name):
         raise KernsimError(f"reproduce: give one study NAME or --all; studies: {', '.join(STUDIES)}")
     names = STUDIES if a.all else (a.name,)
+    if a.out:
+        output_folder(a.out, "--out")
     console = out if out.is_terminal else Console(width=160)
     missed = 0
     for study in names:
@@ -449,6 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args:
             top.print_help()
             return _exit(0, argv)
+        first = args[0].split("=")[0]
+        if first.startswith("-") and first not in ("-h", "--help", "--version"):
+            raise UsageError(f"kernsim: option {first} before the command; options follow "
+                             f"it: kernsim COMMAND {first} …")
         ns = top.parse_args(args)
         code = ns.func(ns) if getattr(ns, "func", None) else (top.print_help() or 0)
     except SystemExit as exc:  # --help and --version

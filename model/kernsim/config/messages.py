@@ -45,6 +45,12 @@ def _line(e: dict, root: type[BaseModel]) -> str:
         return f"{key}: unknown key; allowed here: {', '.join(allowed) or '(none)'}"
     if e["type"] == "missing":
         return f"{key}: missing; this key is required"
+    if e["type"] in ("union_tag_invalid", "union_tag_not_found"):  # a tagged table's tag
+        tag, tags = e["ctx"]["discriminator"].strip("'"), _tags(loc)
+        given = e["ctx"].get("tag")
+        if given is None:
+            return f"{key}.{tag}: missing; allowed: {tags}"
+        return f"{key}.{tag} = {_show(given)}: allowed: {tags}"
     msg = _message(e)
     if e["type"] in ("value_error", "assertion_error") and "input" in e and isinstance(
         e["input"], dict
@@ -67,6 +73,13 @@ def _message(e: dict) -> str:
 
 #: tagged unions: (path, tags) whose tag pydantic puts in the location after the path
 TAGGED = ((("faults",), ("dependability", "injection")),)
+
+
+def _tags(loc: tuple) -> str:
+    for path, tags in TAGGED:
+        if loc == path:
+            return ", ".join(repr(t) for t in tags)
+    return "(see the docs)"
 
 
 def _strip_tags(loc: tuple) -> tuple:

@@ -73,6 +73,7 @@ def _refuse_explicit(raw: dict, arch: str) -> None:
 def _microkernel(out: dict, comps: dict) -> None:
     default = out["system"].get("threads", 1)
     placement = out["system"].get("placement", {})
+    placement = placement if isinstance(placement, dict) else {}  # system.placement's check
     out["domains"] = {name: {"kind": "server", "threads": comp.get("threads", default),
                              "node": _node(placement.get(name, 0))}
                       for name, comp in comps.items()}

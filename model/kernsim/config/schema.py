@@ -200,6 +200,9 @@ class WorkloadSpec(Strict):
             raise ValueError("a closed workload needs 'clients' (an integer ≥ 1)")
         if self.kind == "open" and self.clients is not None:
             raise ValueError("'clients' belongs to a closed workload; set kind = \"closed\"")
+        if self.kind == "open" and not from_config(self.interarrival).mean > 0:
+            raise ValueError("interarrival: a mean of 0 sends every request at one instant, "
+                             "for ever; the mean must be > 0")
         return self
 
 
@@ -228,6 +231,13 @@ class TriggerSpec(Strict):
     factor: float = Field(gt=0)
     settle: float = Field(3.0, gt=0)
     collapse: float = Field(0.5, gt=0, lt=1)
+
+
+class SystemOnly(Strict):
+    """The ``[system]`` table alone: checked before an architecture preset copies its
+    values into domains and locks, so that a bad one is named once, where it was written."""
+
+    system: SystemSpec
 
 
 class Config(Strict):

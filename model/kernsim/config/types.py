@@ -35,7 +35,7 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 class Strict(BaseModel):
     """A config table: unknown keys are refused, defaults are validated too."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
 
 
 class Problem(NamedTuple):

@@ -15,11 +15,11 @@ from pydantic import ValidationError
 from kernsim.config import presets as arch
 from kernsim.config.faults import PERFORMANCE_MODELS
 from kernsim.config.messages import config_error
-from kernsim.config.schema import Config
+from kernsim.config.schema import Config, SystemOnly
 from kernsim.config.types import DISTRIBUTIONS
 from kernsim.engine.dists import Distribution
 from kernsim.errors import ConfigError
-from kernsim.experiment import keys
+from kernsim.experiment import arguments, keys
 from kernsim.experiment.sweep import expand
 
 #: keys that may change between runs of one results folder without making it
@@ -67,9 +67,9 @@ class Experiment:
 
 def load(path: str | Path, overrides: list[str] | tuple = ()) -> Experiment:
     """Read, merge, override, validate and expand an experiment file."""
-    path = Path(path)
+    path = arguments.path("path", path, "an experiment file's path")
     raw = read_toml(path)
-    for text in overrides:
+    for text in arguments.overrides(overrides):
         key, value = parse_override(text)
         keys.check(raw, key_parts(key), value, "--set")
         set_dotted(raw, key, value)
@@ -112,9 +112,15 @@ def validate(raw: dict, where: str = "", built: dict[str, Distribution] | None =
     """Expand an architecture preset, read the performance model it names, then
     check every key and value; distributions are built here (``built``: those of
     the run so far, by their config text, shared by its design points)."""
+    context = {DISTRIBUTIONS: {} if built is None else built}
+    system = raw.get("system")
+    if isinstance(system, dict) and system.get("architecture", "explicit") in arch.PRESETS:
+        try:
+            SystemOnly.model_validate({"system": system}, context=context)
+        except ValidationError as err:
+            raise config_error(err, SystemOnly, where) from None
     expanded = arch.expand(raw)
-    context = {PERFORMANCE_MODELS: _performance_models(expanded),
-               DISTRIBUTIONS: {} if built is None else built}
+    context[PERFORMANCE_MODELS] = _performance_models(expanded)
     try:
         return Config.model_validate(expanded, context=context)
     except ValidationError as err:
@@ -244,7 +250,11 @@ def parse_override(text: str) -> tuple[str, Any]:
 def key_parts(key: str) -> list[str]:
     """``a.b."c.d"`` -> ['a', 'b', 'c.d']: dots split, except inside TOML quotes."""
     if '"' not in key and "'" not in key:
-        return key.split(".")
+        parts = key.split(".")
+        if not all(part.strip() for part in parts):
+            raise ConfigError(f"--set key {key!r}: an empty part between dots; write "
+                              "section.key (quote a part that holds a dot)")
+        return parts
     try:
         node = tomllib.loads(f"{key} = 0")
     except tomllib.TOMLDecodeError:

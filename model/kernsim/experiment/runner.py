@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kernsim.errors import KernsimError
+from kernsim.experiment import arguments
 from kernsim.experiment.dispatch import Stop, Workers
 from kernsim.experiment.load import Experiment
 from kernsim.experiment.manifest import Manifest, now
@@ -62,9 +63,19 @@ def run(exp: Experiment, out: str | Path | None = None, executor: str = "serial"
     """
     from kernsim.experiment.store import Store  # pandas and pyarrow: only when running
 
+    if not isinstance(exp, Experiment):
+        raise KernsimError(f"exp = {exp!r}: must be an Experiment (kernsim.experiment.load.load"
+                           "(path)); run_experiment(path) takes a file")
+    out = arguments.optional_path("out", out, "a results folder's path")
+    for name, value in (("allow_unstable", allow_unstable), ("overwrite", overwrite),
+                        ("allow_long", allow_long)):
+        arguments.flag(name, value)
+    arguments.callback("progress", progress)
+    arguments.text("scheduler", scheduler)
     executor = "dask" if scheduler else executor
     preflight(exp, executor, workers, allow_unstable, allow_long, scheduler)
     store = Store(out or Path("results") / exp.name)
+    store.check(exp, overwrite)  # refuse before the lock file is written
     with sole_writer(store.out):
         return _run(exp, store, executor, workers, overwrite, progress, scheduler)
 

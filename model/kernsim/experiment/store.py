@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kernsim.errors import KernsimError
+from kernsim.experiment import arguments
 from kernsim.experiment.manifest import Manifest
 
 PART = "dp{:05d}-r{:05d}.parquet"
@@ -238,19 +239,8 @@ class Store:
     def open(self, experiment: Any, overwrite: bool = False) -> Manifest:
         """Create or reopen the folder; refuse one that holds another experiment, one
         that is not a kernsim results folder, and a ``parts``/``samples`` that is a link."""
-        self._own_folders()
-        old = self.manifest()
-        if old and not is_results_manifest(old):
-            raise KernsimError(f"{self.manifest_path}: not the manifest of a kernsim results "
-                               "folder; refusing to write into (or --overwrite) this folder: "
-                               "give --out a new folder")
+        old = self.check(experiment, overwrite)
         if old and old.get("config_hash") != experiment.config_hash:
-            if not overwrite:
-                raise KernsimError(
-                    f"{self.out} holds results of a different configuration "
-                    f"(hash {old.get('config_hash')} vs {experiment.config_hash}); "
-                    "use --out DIR for a new folder or --overwrite to replace it"
-                )
             self.clear(old)
             old = {}
         self.config_hash = experiment.config_hash
@@ -260,6 +250,25 @@ class Store:
         self.check_parts(manifest)
         self.write_manifest(manifest)
         return manifest
+
+    def check(self, experiment: Any, overwrite: bool = False) -> dict:
+        """The refusals of :meth:`open`, reading only: run before the writer lock too, so a
+        refused run writes nothing (:meth:`open` checks again, holding it). Returns the
+        manifest there (empty if none)."""
+        if self.out.exists() and not self.out.is_dir():
+            raise KernsimError(f"--out {self.out}: exists and is not a folder")
+        self._own_folders()
+        old = self.manifest()
+        if old and not is_results_manifest(old):
+            raise KernsimError(f"{self.manifest_path}: not the manifest of a kernsim results "
+                               "folder; refusing to write into (or --overwrite) this folder: "
+                               "give --out a new folder")
+        if old and old.get("config_hash") != experiment.config_hash and not overwrite:
+            raise KernsimError(
+                f"{self.out} holds results of a different configuration "
+                f"(hash {old.get('config_hash')} vs {experiment.config_hash}); "
+                "use --out DIR for a new folder or --overwrite to replace it")
+        return old
 
     def _own_folders(self) -> None:
         """Refuse ``parts`` or ``samples`` as a symbolic link (or not a folder): writing,
@@ -413,7 +422,7 @@ def load_results(path: str | Path) -> pd.DataFrame:
     compaction, the finished part files instead. ``df.attrs["params"]`` names
     the swept columns (from the manifest).
     """
-    path = Path(path)
+    path = arguments.path("path", path, "a results folder (or its results.parquet)")
     folder = path.parent if path.is_file() else path
     df = _read(path)
     manifest = Store(folder).manifest()
@@ -426,11 +435,11 @@ def load_results(path: str | Path) -> pd.DataFrame:
 def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
     """Sample rows of a results folder (``samples.parquet``), optionally one table only,
     with their design point's swept parameters as columns (named in ``df.attrs["params"]``)."""
-    path = Path(path)
+    path = arguments.path("path", path, "a results folder")
     file = path / "samples.parquet"
     if not file.exists():
         raise KernsimError(f"{path}: no samples.parquet (this experiment records no samples)")
-    df = pd.read_parquet(file)
+    df = read_parquet(file)
     if sample is not None:
         df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
     return _with_params(df, Store(path).manifest().get("design_points", []))
@@ -446,15 +455,24 @@ def _with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
     return df
 
 
+def read_parquet(file: Path) -> pd.DataFrame:
+    """A parquet file as a frame; a file that is not one is a KernsimError naming it."""
+    try:
+        return pd.read_parquet(file)
+    except (OSError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise KernsimError(f"{file}: not a readable parquet file ({reason})") from None
+
+
 def _read(path: Path) -> pd.DataFrame:
     if path.is_file():
-        return pd.read_parquet(path)
+        return read_parquet(path)
     if (path / "results.parquet").exists():
-        return pd.read_parquet(path / "results.parquet")
+        return read_parquet(path / "results.parquet")
     parts = sorted((path / "parts").glob("dp*-r*.parquet"))
     if not parts:
         raise KernsimError(f"{path}: no results (neither results.parquet nor parts/)")
-    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    df = pd.concat([read_parquet(p) for p in parts], ignore_index=True)
     return df.drop(columns=["_wall_s"], errors="ignore").sort_values(
         ["design_point", "replication"], ignore_index=True
     )

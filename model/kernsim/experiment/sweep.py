@@ -125,7 +125,11 @@ def _sampled(sweep: dict, seed: int) -> list[dict[str, Any]]:
     n = sweep.get("n")
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ConfigError(f"sweep.n = {n!r}: must be an integer ≥ 1 (number of sampled points)")
-    unit = _unit_sample(method, len(ranges), n, sweep.get("seed", seed))
+    own = sweep.get("seed", seed)
+    if not isinstance(own, int) or isinstance(own, bool) or not 0 <= own < 2**63:
+        raise ConfigError(f"sweep.seed = {own!r}: must be an integer in [0, 2⁶³) "
+                          "(the sample's own seed; default experiment.seed)")
+    unit = _unit_sample(method, len(ranges), n, own)
     return [_scale(row, ranges) for row in unit]
 
 

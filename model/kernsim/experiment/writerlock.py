@@ -55,7 +55,11 @@ def sole_writer(folder: Path) -> Iterator[None]:
     """Hold the folder's writer lock for the block; KernsimError if another run holds it."""
     if folder.exists() and not folder.is_dir():
         raise KernsimError(f"--out {folder}: exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way, no permission, a full disk
+        raise KernsimError(f"--out {folder}: cannot create this folder "
+                           f"({exc.strerror or type(exc).__name__})") from None
     fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     try:
         try:

@@ -416,7 +416,7 @@ def test_driver_memory_stays_flat_over_5000_tiny_tasks(write, experiment_file, t
 @pytest.mark.parametrize("kwargs,text", [
     ({"overrides": "experiment.replications=1"}, "must be a list of 'key=value' strings"),
     ({"overrides": [3]}, "must be a list of 'key=value' strings"),
-    ({"out": 5}, "out = 5: must be a folder's path"),
+    ({"out": 5}, "out = 5: must be a results folder's path"),
 ], ids=["overrides-str", "overrides-int", "out-int"])
 def test_bad_api_arguments_raise_kernsim_error_before_writing(kwargs, text, sweep_file, tmp_path,
                                                               monkeypatch):

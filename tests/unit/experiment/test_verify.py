@@ -112,5 +112,6 @@ def test_fewer_replications_keep_the_extra_parts_as_a_note(folder, experiment_fi
 
 def test_a_folder_without_a_manifest_is_not_a_results_folder(tmp_path, verify_cli):
     result = verify_cli(tmp_path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error (not a results folder), not a bad folder
     assert "no manifest.json" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
