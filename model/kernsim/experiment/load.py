@@ -157,7 +157,11 @@ def design_points(raw: dict, config: Config,
         if not params:
             points.append(DesignPoint(i, {}, config))
             continue
-        variant = copy.deepcopy(raw)
+        # the sweep table is shared, not copied: copying it per point made a long sweep
+        # quadratic (20,000 values: minutes); nothing writes into it
+        variant = copy.deepcopy({k: v for k, v in raw.items() if k != "sweep"})
+        if "sweep" in raw:
+            variant["sweep"] = raw["sweep"]
         for key, value in params.items():
             if (key, isinstance(value, dict)) not in checked:  # once, not once per point
                 _sweepable(key)
