@@ -6,6 +6,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 from concurrent.futures.process import BrokenProcessPool
 
+import pytest
+
 from kernsim.experiment.dispatch import Dispatcher, Stop
 from kernsim.experiment.load import load
 from kernsim.experiment.tasks import iter_tasks, run_batch
@@ -64,6 +66,7 @@ def _dispatch(exp, pool, timeout_s=None):
     return {(r["design_point"], r["replication"]): r for r in rows}
 
 
+@pytest.mark.scenario
 def test_a_task_that_always_kills_its_worker_fails_alone_and_the_rest_finish(experiment_file):
     exp = load(experiment_file("tiny.toml", **short_runs(6)))
     pool = FakePool(lambda tasks: "die" if any(t.replication == 3 for t in tasks) else "ok")

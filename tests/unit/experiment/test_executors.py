@@ -106,6 +106,7 @@ def test_cluster_sweep_is_byte_identical_to_serial(cluster, experiment_file, tmp
     assert verify(tmp_path / "dask").ok
 
 
+@pytest.mark.scenario
 def test_cluster_worker_killed_by_pid_mid_sweep_loses_nothing(cluster, experiment_file, tmp_path):
     exp = load(experiment_file("x.toml", "sweep", **sweep(16, "40000us")))
     pids, killed = worker_pids(cluster), []

@@ -13,6 +13,8 @@ from kernsim.experiment.load import load
 from kernsim.experiment.runner import run
 from kernsim.experiment.verify import verify
 
+pytestmark = pytest.mark.scenario
+
 
 def _other(experiment_file):
     """The tiny experiment with another seed: another config hash."""

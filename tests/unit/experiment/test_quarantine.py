@@ -6,11 +6,14 @@ of an uninterrupted run."""
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+import pytest
 
 from kernsim.experiment.load import load
 from kernsim.experiment.runner import run
 from kernsim.experiment.store import CONFIG_KEY
 from kernsim.experiment.verify import verify
+
+pytestmark = pytest.mark.scenario
 
 
 def lone_bytes(exp, tmp_path) -> bytes:

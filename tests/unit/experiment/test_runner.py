@@ -80,6 +80,7 @@ def test_serial_and_two_process_executors_give_identical_results(kernsim, sweep_
     assert manifest(b)["runs"][0]["executor"] == "processes"
 
 
+@pytest.mark.scenario
 def test_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run(experiment_file, tmp_path):
     path = experiment_file("long.toml", experiment={**LONG, "replications": 40})
     cmd = [sys.executable, "-m", "kernsim.cli", "run", "long.toml", "--out", "cut",
@@ -114,6 +115,7 @@ def test_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run(experiment_file
     assert sorted(m["tasks"]) == sorted(f"0/{r}" for r in range(40))
 
 
+@pytest.mark.scenario
 def test_worker_killed_by_pid_mid_sweep_loses_nothing(experiment_file, tmp_path):
     exp = load(experiment_file("long.toml", experiment={**LONG, "replications": 24}))
     killed = []
@@ -144,6 +146,7 @@ def _gone(procs, timeout: float = 10) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.scenario
 def test_driver_killed_three_times_and_interrupted_resumes_to_identical_bytes(experiment_file,
                                                                              tmp_path):
     """SIGKILL at three points and one Ctrl-C (SIGINT to the process group, as a
@@ -325,6 +328,7 @@ def test_raising_task_is_recorded_the_sweep_goes_on_and_run_exits_1(experiment_f
     assert len(parts(tmp_path / "out")) == 3  # design point 0: every replication
 
 
+@pytest.mark.scenario
 def test_task_raising_in_worker_processes_is_recorded_and_rerun_on_resume(experiment_file,
                                                                          tmp_path):
     gate = tmp_path / "gate"

@@ -18,6 +18,8 @@ from kernsim.experiment.runner import run
 from kernsim.experiment.verify import verify
 from kernsim.experiment.writerlock import shown_status, sole_writer
 
+pytestmark = pytest.mark.scenario
+
 #: 16 tasks of ~0.3 s each: still running when killed after its first part lands
 LONG = {"experiment": {"name": "long", "replications": 16, "duration": "300ms"}}
 

@@ -9,10 +9,14 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from kernsim.experiment.load import load
 from kernsim.experiment.runner import run
 from kernsim.experiment.verify import verify
 from kernsim.experiment.writerlock import LOCK_NAME, sole_writer
+
+pytestmark = pytest.mark.scenario
 
 #: about half a second per task, 16 tasks: the first run is still writing when the second,
 #: started as soon as the first has opened the folder, asks for it
