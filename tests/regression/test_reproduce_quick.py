@@ -3,24 +3,39 @@ that the calibration does not force.
 
 Calibration inputs (the 0.4% ticket peak, the getpid costs, the 16-core shared
 update, the drivers' 85% share) are never asserted back here; nor are the
-Nooks/MINIX figures, which the assumed propagation probabilities force.
+Nooks/MINIX figures, which the assumed propagation probabilities force. What is
+asserted of every study is how its rows are labelled: its calibration rows are
+exactly the published figures it takes as inputs, and no prediction is one of them.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from kernsim.reproduce import run
+from kernsim.reproduce import published, run
 
 KIND, CORES = "system.lock.kind", "system.cores"
 
 
+def honest(study: str, table: pd.DataFrame) -> None:
+    """Calibration rows are the CSV's calibration figures; predictions are none of them."""
+    pub = published.load(study)
+    inputs = set(zip(*pub.loc[pub["role"] == "calibration", ["quantity", "system"]].values.T))
+    role = {(q, s): r for q, s, r in zip(table["quantity"], table["system"], table["role"])}
+    assert {k for k, r in role.items() if r == "calibration"} == inputs, study
+    assert not {k for k, r in role.items() if r == "prediction"} & inputs, study
+    judged = table["within"].isin(["yes", "no"])
+    assert (judged == (table["role"] == "prediction")).all(), study
+
+
 def rows(result) -> dict:
+    honest(result.name, result.table())
     return {(r.quantity, r.system): r for r in result.rows}
 
 
 def test_boydwickizer12_ticket_collapses_and_mcs_does_not(tmp_path):
     result = run("boydwickizer12", quick=True, out=tmp_path, workers=1)
+    honest(result.name, result.table())
     curves = result.curves
     for f in ("f = 3.2%", "f = 0.4%"):
         part = curves[curves["fraction"] == f]
@@ -55,7 +70,7 @@ def test_baumann09_messages_beat_shared_memory_beyond_some_core_count(kernsim, t
     done = kernsim("reproduce", "baumann09", "--quick", "--out", tmp_path / "b")
     assert done.returncode == 0, done.stderr
     assert "crossover core count" in done.stdout and "within" in done.stdout
-    for name in ("report.md", "comparison.csv", "curves.csv", "figure.png"):
+    for name in ("report.md", "comparison.csv", "scorecard.csv", "curves.csv", "figure.png"):
         assert (tmp_path / "b" / name).is_file(), name
     curves = pd.read_csv(tmp_path / "b" / "curves.csv")
     cost = curves.pivot(index=CORES, columns="structure", values="mean").sort_index()
@@ -63,13 +78,18 @@ def test_baumann09_messages_beat_shared_memory_beyond_some_core_count(kernsim, t
     assert shared.iloc[0] < messages.iloc[0], "one core: shared memory should be cheaper"
     assert messages.iloc[-1] < shared.iloc[-1], "many cores: messages should be cheaper"
     table = pd.read_csv(tmp_path / "b" / "comparison.csv")
+    honest("baumann09", table)
     cross = table.loc[table["quantity"] == "crossover core count", "model"].item()
     assert 1 < cross < cost.index.max()
-    # the 1-core check is outside (the ticket hand-off's c/2): --strict exits 1 (the rerun
-    # resumes the same folder, so it only recomputes the table)
+    score = pd.read_csv(tmp_path / "b" / "scorecard.csv").iloc[0]
+    assert score["judged"] == (table["role"] == "prediction").sum()
+    assert score["calibration"] == (table["role"] == "calibration").sum()
+    # --strict exits 1 exactly when a prediction is outside its tolerance (the rerun resumes
+    # the same folder, so it only recomputes the table)
     strict = kernsim("reproduce", "baumann09", "--quick", "--strict", "--out", tmp_path / "b")
-    assert strict.returncode == 1, strict.stdout + strict.stderr
-    assert "outside tolerance" in strict.stderr
+    missed = (table["within"] == "no").any()
+    assert strict.returncode == int(missed), strict.stdout + strict.stderr
+    assert ("outside tolerance" in strict.stderr) == missed
 
 
 def test_nooks_minix_isolation_cuts_outages_but_not_to_zero(tmp_path):

@@ -1,15 +1,19 @@
-"""Model against published: one row per compared quantity, with its tolerance.
+"""Model against published: one row per compared quantity, with its role.
 
-A row holds the published value (NaN when data/published has none), the
-model's mean and 95% Student-t interval over replications, and the
-tolerance written next to it with its reason. ``within`` asks whether the
-model's mean lies inside published ± tolerance: "yes", "no", or "n/a" when
-there is nothing to compare (no published value, or a calibration input).
+A row holds the published value (NaN when there is none), the model's mean
+and 95% Student-t interval over replications, and its role:
 
-Roles: ``prediction`` (a figure the calibration did not use), ``check`` (a
-consistency check: a figure the calibration used or forces), ``calibration``
-(an input, shown reproduced), ``kernsim`` (a model result with no published
-counterpart).
+- ``calibration``: a published figure the model takes as an input, shown
+  reproduced; never judged, never counted as a prediction;
+- ``prediction``: a published figure the calibration did not use, with a
+  tolerance; the only rows judged (``within`` "yes" or "no") and counted;
+- ``model-only``: a model result with no published counterpart;
+- ``identity``: true by construction (forced by an assumption, or defined to
+  agree with a calibration input), shown but not judged.
+
+A prediction's tolerance is its tag's (``tolerances.TOLERANCES``): rows never
+write their own. A prediction without a published value, or with a tag that
+has no tolerance, is refused; so is a model-only row with a published value.
 """
 
 from __future__ import annotations
@@ -19,59 +23,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kernsim.reproduce.tolerances import Tolerance, for_tag
 from kernsim.stats.intervals import t_interval
 
-ROLES = ("prediction", "check", "calibration", "model")
+ROLES = ("calibration", "prediction", "model-only", "identity")
 LEVEL = 0.95
-KINDS = ("abs", "rel", "upper")
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """published ± ``amount`` (``kind = "abs"``, in the quantity's unit), ± amount × |published|
-    (``"rel"``), or, for a published upper bound, at most published × (1 + amount) (``"upper"``);
-    with the reason it is that wide."""
-
-    kind: str
-    amount: float
-    reason: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS or not self.amount >= 0:
-            raise ValueError(f"tolerance {self.kind!r} {self.amount!r}: kind "
-                             f"{'|'.join(KINDS)}, amount ≥ 0")
-
-    def half_width(self, published: float) -> float:
-        return self.amount if self.kind == "abs" else self.amount * abs(published)
-
-    def contains(self, published: float, model: float) -> bool:
-        if self.kind == "upper":
-            return model <= published + self.half_width(published)
-        return abs(model - published) <= self.half_width(published)
-
-    def text(self, unit: str = "") -> str:
-        if self.kind == "rel":
-            return f"±{self.amount:.0%}"
-        if self.kind == "upper":
-            return f"≤ bound +{self.amount:.0%}"
-        return f"±{self.amount:.3g} {unit}".rstrip()
-
-
-def relative(amount: float, reason: str) -> Tolerance:
-    return Tolerance("rel", amount, reason)
-
-
-def upper(amount: float, reason: str) -> Tolerance:
-    return Tolerance("upper", amount, reason)
-
-
-def absolute(amount: float, reason: str) -> Tolerance:
-    return Tolerance("abs", amount, reason)
 
 
 @dataclass
 class Row:
-    """One line of the side-by-side table."""
+    """One line of the side-by-side table. ``scale``: the full scale of the figure a tag-F or
+    tag-D value was read off (the tolerance is a share of it)."""
 
     quantity: str
     system: str
@@ -82,13 +44,36 @@ class Row:
     mean: float
     lo: float = math.nan
     hi: float = math.nan
-    tolerance: Tolerance | None = None
     note: str = ""
+    scale: float = math.nan
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        what = f"row {self.quantity!r} ({self.system})"
         if self.role not in ROLES:
-            raise ValueError(f"role {self.role!r}: allowed: {', '.join(ROLES)}")
+            raise ValueError(f"{what}: role {self.role!r}; allowed: {', '.join(ROLES)}")
+        has_value = not math.isnan(self.published)
+        if self.role in ("prediction", "calibration") and not has_value:
+            raise ValueError(f"{what}: a {self.role} needs a published value")
+        if self.role == "model-only" and has_value:
+            raise ValueError(f"{what}: a published value makes it a prediction, calibration "
+                             "or identity, not model-only")
+        if self.role == "prediction":
+            try:
+                tol = for_tag(self.tag)
+                tol.half_width(self.published, self.scale)
+            except ValueError as e:
+                raise ValueError(f"{what}: {e}") from None
+
+    @property
+    def tolerance(self) -> Tolerance | None:
+        """The tag's tolerance, for a prediction; None for every other role."""
+        return for_tag(self.tag) if self.role == "prediction" else None
+
+    @property
+    def tolerance_text(self) -> str:
+        tol = self.tolerance
+        return tol.text(self.unit, self.published, self.scale) if tol else ""
 
     @property
     def ratio(self) -> float:
@@ -98,34 +83,35 @@ class Row:
 
     @property
     def within(self) -> str:
-        if self.tolerance is None or math.isnan(self.published) or self.role == "calibration":
+        """"yes"/"no" for a prediction (model mean inside published ± tolerance), else "n/a"."""
+        if self.role != "prediction":
             return "n/a"
-        return "yes" if self.tolerance.contains(self.published, self.mean) else "no"
+        inside = self.tolerance.contains(self.published, self.mean, self.scale)
+        return "yes" if inside else "no"
 
     def as_dict(self) -> dict:
         tol = self.tolerance
         return {"quantity": self.quantity, "system": self.system, "role": self.role,
                 "published": self.published, "unit": self.unit, "tag": self.tag,
                 "model": self.mean, "ci_low": self.lo, "ci_high": self.hi, "ratio": self.ratio,
-                "tolerance": tol.text(self.unit) if tol else "",
-                "within": self.within, "tolerance_reason": tol.reason if tol else "",
-                "note": self.note}
+                "tolerance": self.tolerance_text, "within": self.within,
+                "tolerance_reason": tol.reason if tol else "", "note": self.note}
 
 
 def measured(quantity: str, system: str, role: str, unit: str, values, published: float = math.nan,
-             tag: str = "", tolerance: Tolerance | None = None, note: str = "") -> Row:
+             tag: str = "", note: str = "", scale: float = math.nan) -> Row:
     """A row from per-replication model values (mean and 95% t-interval)."""
     mean, lo, hi = t_interval(np.asarray(values, float), LEVEL)
-    return Row(quantity, system, role, unit, published, tag, mean, lo, hi, tolerance, note)
+    return Row(quantity, system, role, unit, published, tag, mean, lo, hi, note, scale)
 
 
 def exact(quantity: str, system: str, role: str, unit: str, model: float,
-          published: float = math.nan, tag: str = "", tolerance: Tolerance | None = None,
-          note: str = "") -> Row:
-    """A row from a value without sampling error (arithmetic, a Markov chain)."""
-    return Row(quantity, system, role, unit, published, tag, model, model, model, tolerance, note)
+          published: float = math.nan, tag: str = "", note: str = "",
+          scale: float = math.nan) -> Row:
+    """A row from a value without sampling error (arithmetic, a Markov chain, an input)."""
+    return Row(quantity, system, role, unit, published, tag, model, model, model, note, scale)
 
 
 def outside(rows: list[Row]) -> list[Row]:
-    """Predictions and checks whose model mean lies outside the tolerance."""
+    """Predictions whose model mean lies outside their tolerance (only predictions are judged)."""
     return [r for r in rows if r.within == "no"]

@@ -3,7 +3,8 @@
 Calibrate the trap and per-IPC costs from the getpid rows (cycles at the
 133 MHz clock), run the AIM-like mix on native (monolithic) and the three
 Linux-on-a-microkernel structures (hybrid), predict the max-throughput
-penalties; re-run the getpid microbenchmark as a consistency check.
+penalties; re-run the getpid microbenchmark: the absolute getpid costs
+agree with the S figures by construction (identity rows, not judged).
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ NATIVE, L4, MK_IN, MK_USER = "native Linux", "L4Linux", "MkLinux in-kernel", "Mk
 SYSTEMS = (NATIVE, L4, MK_IN, MK_USER)
 MESSAGES = 2                 # getpid on Linux-as-a-server: an IPC call and its reply
 PENALTY = "AIM max throughput below native"
+CLOCK = ("cpu clock", "all systems (Pentium PC)")
+TOLERANCE_CHANGES = [
+    ("AIM max throughput below native (L4Linux): ±2.5 percentage points (half the published "
+     "penalty, a margin for the uncalibrated system-call density) → ±10% of 5% = ±0.5 points "
+     "(tag P): a tolerance now states how precisely the paper gives the figure, not how far "
+     "the model may be off; the mix's uncalibrated assumptions are reasons for a miss, to be "
+     "explained, not widened into the tolerance"),
+    ("getpid latency (L4Linux, both MkLinux): ±20% (tag U) → none: the model's getpid costs "
+     "are built from the S figures they were compared with (identity, not judged)"),
+]
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,8 @@ def reproduce(ctx: runs.Context) -> Result:
     return Result(NAME, "Härtig et al. 1997 (L4Linux)", rows, curves, figure(rows, pub),
                   calibration_lines(cal),
                   {NAME: runs.overrides(aim_set), GETPID: runs.overrides(getpid_set)},
-                  scope_text(ctx.experiment(NAME)), discussion(rows))
+                  scope_text(ctx.experiment(NAME)), discussion(rows),
+                  tolerance_changes=TOLERANCE_CHANGES)
 
 
 def label(df: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
@@ -103,26 +115,20 @@ def aim_rows(pub: pd.DataFrame, aim: pd.DataFrame) -> list[Row]:
     rows = []
     for system in SYSTEMS[1:]:
         penalty = 100 * (1 - best[system] / best[NATIVE])
-        rows.append(compare.measured(PENALTY, system, "prediction", "%", penalty,
-                                     published.value(pub, PENALTY, system),
-                                     tag(pub, PENALTY, system), tolerance(pub, system),
+        value = published.value(pub, PENALTY, system)
+        role = "model-only" if np.isnan(value) else "prediction"
+        rows.append(compare.measured(PENALTY, system, role, "%", penalty, value,
+                                     tag(pub, PENALTY, system),
                                      missing_note(pub, PENALTY, system)))
     return rows
-
-
-def tolerance(pub: pd.DataFrame, system: str) -> compare.Tolerance | None:
-    if np.isnan(published.value(pub, PENALTY, system)):
-        return None
-    return compare.absolute(
-        published.value(pub, PENALTY, system) / 2,
-        "half the published penalty: P figure rounded to 1%, and the AIM-like mix's system-call "
-        "density (which the penalty scales with) is the preset's assumption, not calibrated")
 
 
 def getpid_rows(pub: pd.DataFrame, cal: Calibration, getpid: pd.DataFrame) -> list[Row]:
     cycles = {s: getpid.loc[getpid["structure"] == s, "response_mean"].to_numpy() * cal.mhz
               for s in SYSTEMS}
-    rows = [compare.measured("getpid latency", NATIVE, "calibration", "cycles", cycles[NATIVE],
+    rows = [compare.exact(*CLOCK, "calibration", "MHz", cal.mhz, published.value(pub, *CLOCK),
+                          tag(pub, *CLOCK), note="converts cycles to µs"),
+            compare.measured("getpid latency", NATIVE, "calibration", "cycles", cycles[NATIVE],
                              published.value(pub, "getpid latency", NATIVE), "U",
                              note="sets the trap cost"),
             compare.measured("getpid extra over native", L4, "calibration", "cycles",
@@ -136,10 +142,9 @@ def getpid_rows(pub: pd.DataFrame, cal: Calibration, getpid: pd.DataFrame) -> li
                                      note="sets the IPC cost"))
     for system in (L4, MK_IN, MK_USER):
         rows.append(compare.measured(
-            "getpid latency", system, "check", "cycles", cycles[system],
+            "getpid latency", system, "identity", "cycles", cycles[system],
             published.value(pub, "getpid latency", system), "U",
-            compare.relative(0.20, "tag U: a recollection of Table 2, not read in text"),
-            "consistency of the U table with the S ratios that calibrate"))
+            note="built from the S figures that calibrate: agrees by construction"))
     return rows
 
 
@@ -150,7 +155,7 @@ def tag(pub: pd.DataFrame, quantity: str, system: str) -> str:
 
 def missing_note(pub: pd.DataFrame, quantity: str, system: str) -> str:
     if np.isnan(published.value(pub, quantity, system)):
-        return "published value missing (data/published has none): model result only"
+        return "published value missing (data/published has none): model-only"
     return ""
 
 
@@ -180,10 +185,11 @@ def discussion(rows: list[Row]) -> list[str]:
         "so a model figure below the published one is the expected direction."),
         (f"MkLinux: {pen[MK_IN].mean:.1f}% (in-kernel) and {pen[MK_USER].mean:.1f}% (user-level) "
         "below native: the ordering L4Linux ≪ MkLinux in-kernel < user-level follows from the "
-        "getpid costs; the paper's values are not in data/published, so these stay predictions "
-        "without a published counterpart."),
-        ("The getpid checks compare the U-tagged absolute values with costs derived from the "
-        "S ratios: agreement shows that the two sources are consistent, nothing more."),
+        "getpid costs; the paper's values are not in data/published, so these rows are "
+        "model-only (not judged)."),
+        ("The getpid identity rows compare the U-tagged absolute values with costs derived from "
+        "the S ratios: they agree by construction, which shows that the two sources are "
+        "consistent, nothing more; they are not counted as predictions."),
     ]
 
 

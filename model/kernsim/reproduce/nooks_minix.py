@@ -4,7 +4,7 @@ Monolithic (drivers in the kernel's domain) vs isolated, restartable drivers
 (propagation to the kernel only along ``driver->kernel`` with an ASSUMED
 probability). The drivers' share of faults is the published 85%; the
 compared figures (99% crashes prevented, 0 crashes in 3.4 M faults) are
-forced by the assumed probabilities and are labelled checks.
+forced by the assumed probabilities: identity rows, shown but not judged.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ HOURS = parse_duration("1h")
 PER = 1e6                       # outages reported per million hours
 QUICK_DURATION = "200000h"
 QUICK_REPLICATIONS = 3
+TOLERANCE_CHANGES = [
+    ("crashes prevented by isolation (Nooks): ±0.5 percentage points (a check) → none: forced "
+     "by the assumed propagation probability p = 0.01 (identity, not judged)"),
+    ("OS crashes per driver fault (MINIX 3): ≤ the 95% Clopper–Pearson bound of 0 in 3.4 M "
+     "(a check) → none: forced by the assumed p = 0 (identity, not judged)"),
+]
 
 
 def driver_ttf_us(base: dict, share: float) -> float:
@@ -74,7 +80,7 @@ def reproduce(ctx: runs.Context) -> Result:
     return Result(NAME, "Driver faults: monolithic vs isolated drivers (Nooks, MINIX 3)", rows,
                   curves, figure(df, per_rep), calibration_lines(ctx, values, pub),
                   {NAME: runs.overrides(values)}, scope_text(ctx.experiment(NAME)),
-                  discussion(rows))
+                  discussion(rows), tolerance_changes=TOLERANCE_CHANGES)
 
 
 def driver_crashes(samples: pd.DataFrame) -> pd.DataFrame:
@@ -100,31 +106,26 @@ def window_hours(ctx: runs.Context, values: dict) -> float:
 
 def rows_for(pub: pd.DataFrame, df: pd.DataFrame, samples: pd.DataFrame,
              per_rep: pd.DataFrame, hours: float) -> list[Row]:
-    from kernsim.stats.intervals import clopper_pearson
-
     share = samples.groupby("replication")["origin"].apply(lambda o: (o == "driver").mean() * 100)
     injected = published.value(pub, "faults injected", MINIX)
     crashes = published.value(pub, "OS crashes", MINIX)
-    _, _, bound = clopper_pearson(int(crashes), int(injected))
     mono = rate(per_rep, MONO)
     forced = "forced by the assumed propagation probability: a check of the machinery"
     rows = [compare.measured(*SHARE, "calibration", "%", share.to_numpy(),
                              published.value(pub, *SHARE), "P",
                              note="drivers' share of spontaneous faults"),
-            compare.measured(*PREVENTED, "check", "%", 100 * (1 - rate(per_rep, NOOKS) / mono),
-                             published.value(pub, *PREVENTED), "P",
-                             compare.absolute(0.5, "tag P, printed to the percent (±0.5 pp)"),
-                             forced + " (p = 0.01)"),
-            compare.measured("OS crashes per driver fault", MINIX, "check", "per fault",
+            compare.measured(*PREVENTED, "identity", "%", 100 * (1 - rate(per_rep, NOOKS) / mono),
+                             published.value(pub, *PREVENTED), "P", forced + " (p = 0.01)"),
+            compare.measured("OS crashes per driver fault", MINIX, "identity", "per fault",
                              rate(per_rep, MINIX3), crashes / injected, "P",
-                             compare.absolute(bound, f"0 in {injected:,.0f}: 95% Clopper–Pearson "
-                                                     f"upper bound {bound:.2g} per fault"),
-                             forced + " (p = 0)")]
+                             forced + f" (p = 0); 0 in {injected:,.0f} faults")]
     for name in (MONO, NOOKS, MINIX3):
         part = df[df["design"] == name].sort_values("replication")
-        rows.append(compare.measured("OS outages per million hours", name, "model", "per 1e6 h",
-                                     part["outages"] / hours * PER, note="assumed rates"))
-        rows.append(compare.measured("availability", name, "model", "", part["availability"]))
+        rows.append(compare.measured("OS outages per million hours", name, "model-only",
+                                     "per 1e6 h", part["outages"] / hours * PER,
+                                     note="assumed rates"))
+        rows.append(compare.measured("availability", name, "model-only", "",
+                                     part["availability"]))
     return rows
 
 
@@ -151,8 +152,9 @@ def discussion(rows: list[Row]) -> list[str]:
     share = r[SHARE].published
     return [
         ("The two published isolation figures are reproduced because the assumed propagation "
-        "probabilities make them so (1 − p and p): they test the dependability campaign, not "
-        "the claim that isolation works. The published numbers are what sets p, if anything."),
+        "probabilities make them so (1 − p and p): identity rows, which test the dependability "
+        "campaign, not the claim that isolation works, and are not counted as predictions. The "
+        "published numbers are what sets p, if anything."),
         (f"What the model adds: with drivers causing {share:g}% of faults, isolation cuts OS "
          f"outages from {mono.mean:.0f} to {nooks.mean:.0f} per million hours (Nooks-like): the kernel's own "
         f"{100 - share:g}% remain, whatever the isolation."),

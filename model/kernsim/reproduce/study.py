@@ -1,4 +1,5 @@
-"""A study's outcome and how it is written: report.md, comparison.csv, curves.csv, figure.png."""
+"""A study's outcome and how it is written: report.md, comparison.csv, scorecard.csv,
+curves.csv, figure.png."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kernsim.reproduce import scorecard
 from kernsim.reproduce.compare import Row, outside
 
 SCOPE_START = re.compile(r"^#\s*SCOPE\b")
@@ -28,6 +30,10 @@ class Result:
     scope: str = ""
     discussion: list[str] = field(default_factory=list)
     seconds: float = math.nan
+    tolerance_changes: list[str] = field(default_factory=list)
+
+    def score(self) -> scorecard.Score:
+        return scorecard.score(self.name, self.rows)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([r.as_dict() for r in self.rows])
@@ -65,22 +71,43 @@ def markdown_table(rows: list[Row]) -> str:
             "| within |\n|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in rows:
-        tol = r.tolerance.text(r.unit) if r.tolerance else ""
         lines.append(f"| {r.quantity} | {r.system} | {r.role} | {fmt(r.published)} {r.unit} "
-                     f"({r.tag or '–'}) | {ci(r)} | {fmt(r.ratio, 3)} | {tol} | {r.within} |")
+                     f"({r.tag or '–'}) | {ci(r)} | {fmt(r.ratio, 3)} | {r.tolerance_text} "
+                     f"| {r.within} |")
     return "\n".join(lines)
+
+
+def tolerance_lines(rows: list[Row]) -> list[str]:
+    """Each tag the predictions carry, once, with its rule and reason."""
+    used = {}
+    for r in rows:
+        if r.tolerance is not None:
+            used.setdefault(r.tag, []).append(r)
+    return [f"- {tag} ({len(r)} prediction{'s' if len(r) > 1 else ''}): "
+            f"{r[0].tolerance.rule()} — {r[0].tolerance.reason}" for tag, r in used.items()]
+
+
+ROLES_NOTE = ("Roles: *calibration* (an input, shown reproduced), *prediction* (judged against "
+              "its tag's tolerance and counted), *identity* (true by construction: not judged), "
+              "*model-only* (no published value).")
+
+
+TOLERANCES_NOTE = ("One rule per tag (`model/kernsim/reproduce/tolerances.py`), applied to "
+                   "predictions only:")
 
 
 def markdown(result: Result) -> str:
     parts = [f"# Reproduction: {result.title}", "",
-             f"Study `{result.name}`; wall time {result.seconds:.1f} s.", "", "## Scope", "",
+             f"Study `{result.name}`; wall time {result.seconds:.1f} s.", "",
+             f"Scorecard: {result.score().line()}.", "", "## Scope", "",
              "```", result.scope, "```", "", "## Calibration", ""]
     parts += [f"- {line}" for line in result.calibration]
-    parts += ["", "## Published vs model", "", markdown_table(result.rows), "",
-              "## Tolerances", ""]
-    parts += [f"- {r.quantity} ({r.system}): {r.tolerance.text(r.unit)} — {r.tolerance.reason}"
-              for r in result.rows if r.tolerance is not None]
-    parts += ["", "## Outside tolerance", ""]
+    parts += ["", "## Published vs model", "", ROLES_NOTE, "", markdown_table(result.rows), "",
+              "## Tolerances", "", TOLERANCES_NOTE, ""]
+    parts += tolerance_lines(result.rows) or ["- no predictions"]
+    parts += ["", "## Tolerance changes", ""]
+    parts += [f"- {line}" for line in result.tolerance_changes] or ["- none"]
+    parts += ["", "## Predictions outside tolerance", ""]
     bad = outside(result.rows)
     parts += [f"- {r.quantity} ({r.system}): published {fmt(r.published)}, model {ci(r)}"
               f"{' — ' + r.note if r.note else ''}" for r in bad] or ["- none"]
@@ -96,9 +123,11 @@ def write(result: Result, out: Path) -> dict[str, Path]:
     """Write the report, the comparison and curve tables, and the figure into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"report": out / "report.md", "comparison": out / "comparison.csv",
-             "curves": out / "curves.csv", "figure": out / "figure.png"}
+             "scorecard": out / scorecard.FILE, "curves": out / "curves.csv",
+             "figure": out / "figure.png"}
     paths["report"].write_text(markdown(result), encoding="utf-8")
     result.table().to_csv(paths["comparison"], index=False)
+    scorecard.write([result.score()], paths["scorecard"])
     result.curves.to_csv(paths["curves"], index=False)
     result.figure.savefig(paths["figure"], bbox_inches="tight", dpi=120)
     return paths
@@ -110,14 +139,14 @@ def rich_table(result: Result):
     from rich.text import Text
 
     table = Table(title=f"{result.title} ({result.name}, {result.seconds:.1f} s)",
-                  title_justify="left")
+                  title_justify="left", caption=f"{result.name}: {result.score().line()}",
+                  caption_justify="left")
     for col in ("quantity", "system", "role", "published", "model (95% CI)", "ratio",
                 "tolerance", "within"):
         table.add_column(col, overflow="fold")
     style = {"yes": "green", "no": "red"}
     for r in result.rows:
-        tol = r.tolerance.text(r.unit) if r.tolerance else ""
         cells = (r.quantity, r.system, r.role, f"{fmt(r.published)} {r.unit} ({r.tag or '–'})",
-                 ci(r), fmt(r.ratio, 3), tol)
+                 ci(r), fmt(r.ratio, 3), r.tolerance_text)
         table.add_row(*(Text(c) for c in cells), Text(r.within, style=style.get(r.within, "")))
     return table

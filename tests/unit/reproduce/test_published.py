@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from experiment_files import ROOT
 
-from kernsim.reproduce import STUDIES, published
+from kernsim.reproduce import STUDIES, published, tolerances
 
-TAGS = {"P", "S", "F", "D", "U"}
+TAGS = set(tolerances.TOLERANCES) | set(tolerances.NOT_JUDGED)   # every tag has a rule
 
 
 @pytest.mark.parametrize("study", STUDIES)
