@@ -250,22 +250,10 @@ def test_the_table_holds_at_least_300_distinct_cases():
     assert len(ids) >= 300
 
 
-@pytest.mark.parametrize("case", cases("file"))
-def test_bad_experiment_file(case, cli, here, results):
-    before = prepare(case, here, results)
-    got = cli(*cli_args(case))
-    assert_refused(case, got.exit_code, got.stdout, got.stderr, before, here)
-
-
-@pytest.mark.parametrize("case", cases("set"))
-def test_bad_set_override(case, cli, here, results):
-    before = prepare(case, here, results)
-    got = cli(*cli_args(case))
-    assert_refused(case, got.exit_code, got.stdout, got.stderr, before, here)
-
-
-@pytest.mark.parametrize("case", cases("cli"))
-def test_bad_command_line(case, cli, here, results):
+@pytest.mark.parametrize("case", cases("file") + cases("set") + cases("cli"))
+def test_bad_file_override_or_command_line_is_refused(case, cli, here, results):
+    """Sections ``file`` (a broken x.toml), ``set`` (--set on a valid one) and ``cli``
+    (other commands and options), each through ``kernsim`` in this process."""
     before = prepare(case, here, results)
     got = cli(*cli_args(case))
     assert_refused(case, got.exit_code, got.stdout, got.stderr, before, here)
