@@ -37,9 +37,13 @@ $(VENV)/.dev: $(VENV)/.base
 setup: $(VENV)/.dev
 
 run: $(VENV)/.base
-	@echo "kernsim: running the shipped study '$(EXPERIMENT)'"
-	$(BIN)/kernsim run $(EXPERIMENT)
-	@echo "(kernsim is $(BIN)/kernsim; for notebooks: make setup && $(BIN)/jupyter lab notebooks/00-tour.ipynb)"
+	@echo "kernsim: running the shipped study '$(EXPERIMENT)' into results/$(EXPERIMENT) (a progress bar follows)"
+	$(BIN)/kernsim run $(EXPERIMENT) --out results/$(EXPERIMENT)
+	@echo ""
+	@echo "kernsim: done. Next:"
+	@echo "  $(BIN)/kernsim summary results/$(EXPERIMENT)   # every metric: mean and 95% CI per design point"
+	@echo "  $(BIN)/kernsim report results/$(EXPERIMENT)    # an HTML report with plots: results/$(EXPERIMENT)/report.html"
+	@echo "  make setup && $(BIN)/jupyter lab notebooks/00-tour.ipynb   # the tour, in Jupyter"
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -n 2 --nbmake tests notebooks $(PYTEST_ARGS)

@@ -39,6 +39,17 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
+def _level(text: str) -> float:
+    """An argparse type: a confidence level in (0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be in (0, 1), e.g. 0.99")
+    return value
+
+
 def _count(minimum: int) -> Callable[[str], int]:
     """An argparse type: an integer ≥ ``minimum``."""
 
@@ -180,7 +191,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
     from kernsim.experiment.store import Store
     from kernsim.experiment.writerlock import shown_status
 
-    _print_summary(a.folder, a.metric, a.format)
+    _print_summary(a.folder, a.metric, a.format, a.level)
     status = Store(a.folder).manifest().get("status")
     if status != "complete":
         shown = shown_status(a.folder, status)
@@ -191,7 +202,8 @@ def cmd_summary(a: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(folder: Path, metrics: list[str] | None, fmt: str) -> None:
+def _print_summary(folder: Path, metrics: list[str] | None, fmt: str,
+                   level: float = 0.95) -> None:
     from kernsim.analysis.report import render_summary
     from kernsim.analysis.stats import summarize
     from kernsim.experiment.store import load_results
@@ -201,8 +213,8 @@ def _print_summary(folder: Path, metrics: list[str] | None, fmt: str) -> None:
     if unknown:
         raise KernsimError(f"--metric {unknown[0]!r}: not in the results; "
                            f"have: {', '.join(c for c in df.columns if not c.startswith('_'))}")
-    table = summarize(df, metrics=metrics or None)
-    rendered = render_summary(table, fmt)
+    table = summarize(df, metrics=metrics or None, level=level)
+    rendered = render_summary(table, fmt, level)
     if isinstance(rendered, str):  # csv, markdown: verbatim, never wrapped or read as markup
         out.file.write(rendered)
         out.file.flush()
@@ -374,12 +386,14 @@ def parser() -> Parser:
                    help="Print a JSON list with one object per design point: its index, "
                    "swept parameters and resolved config.")
 
-    p = command("summary", cmd_summary, "Mean and 95% CI (Student t) per design point and "
-                "metric.")
+    p = command("summary", cmd_summary, "Mean and CI (Student t, 95% unless --level) per "
+                "design point and metric.")
     p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
     p.add_argument("--format", default="table", choices=("table", "csv", "markdown"),
                    help="table | csv | markdown (default: table).")
     p.add_argument("-m", "--metric", action="append", help="Only this metric (repeatable).")
+    p.add_argument("--level", type=_level, default=0.95,
+                   help="Confidence level of the interval, in (0, 1) (default: 0.95).")
 
     command("list", cmd_list, "The shipped studies, one line each: the name to give `run`, "
             "the experiment's name and what it does.")

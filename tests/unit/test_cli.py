@@ -47,7 +47,7 @@ def test_bare_kernsim_prints_the_help_and_exits_0(kernsim):
 
 def test_help_shows_brackets_and_percent_literally(kernsim):
     assert "(default: results/NAME)" in kernsim("run", "--help").stdout
-    assert "Mean and 95% CI" in kernsim("summary", "--help").stdout
+    assert "(Student t, 95% unless --level)" in kernsim("summary", "--help").stdout
     assert "95% CI" in kernsim("--help").stdout
 
 

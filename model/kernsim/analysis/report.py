@@ -16,7 +16,7 @@ FORMULA = ("=", "+", "-", "@", "\t", "\r")
 CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f] if chr(c) not in "\n"}
 
 
-def render_summary(table: pd.DataFrame, fmt: str = "table") -> str | Table:
+def render_summary(table: pd.DataFrame, fmt: str = "table", level: float = 0.95) -> str | Table:
     """The long summary (design point × metric) in the requested format. Text cells
     come from users (swept strings): CSV quotes a would-be formula with a leading ',
     Markdown escapes HTML and pipes, the terminal shows control characters escaped."""
@@ -24,18 +24,19 @@ def render_summary(table: pd.DataFrame, fmt: str = "table") -> str | Table:
         buf = io.StringIO()
         table.map(_csv_cell).to_csv(buf, index=False)
         return buf.getvalue()
-    shown = _shown(table)
+    shown = _shown(table, level)
     if fmt == "markdown":
         return markdown(shown)
     return rich_table(shown)
 
 
-def _shown(table: pd.DataFrame) -> pd.DataFrame:
-    """Drop sd/half-width, format numbers, and show the CI as one column."""
+def _shown(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Drop sd/half-width, format numbers, and show the CI as one column (named by its
+    level)."""
     keep = [c for c in table.columns if c not in ("sd", "half_width", "ci_low", "ci_high")]
     shown = table[keep].copy()
     shown["mean"] = shown["mean"].map(lambda v: f"{v:.6g}")
-    shown["95% CI"] = [f"[{lo:.6g}, {hi:.6g}]" for lo, hi in zip(table["ci_low"], table["ci_high"])]
+    shown[f"{level * 100:.4g}% CI"] = [f"[{lo:.6g}, {hi:.6g}]" for lo, hi in zip(table["ci_low"], table["ci_high"])]
     return shown
 
 

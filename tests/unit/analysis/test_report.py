@@ -28,6 +28,17 @@ def test_summary_command_prints_csv_markdown_and_table(sweep_run, kernsim):
     assert "throughput" in table.stdout and "95% CI" in table.stdout
 
 
+def test_summary_level_sets_the_interval_it_prints(sweep_run, kernsim):
+    csv = kernsim("summary", "out", "--format", "csv", "--level", "0.99")
+    parsed = pd.read_csv(StringIO(csv.stdout), float_precision="round_trip")
+    assert_frame_equal(parsed, summarize(load_results(sweep_run), level=0.99), check_exact=True)
+    wide, narrow = parsed, summarize(load_results(sweep_run))
+    assert (wide["half_width"] >= narrow["half_width"]).all()
+    assert "99% CI" in kernsim("summary", "out", "--level", "0.99").stdout
+    bad = kernsim("summary", "out", "--level", "95")
+    assert bad.returncode == 2 and "--level" in bad.stderr
+
+
 def test_text_cells_cannot_act_as_formulas_markup_or_terminal_escapes():
     """Swept strings reach the summary: CSV quotes a would-be formula (numbers, negative
     ones too, stay numbers), Markdown escapes HTML and pipes, the terminal table shows
