@@ -173,6 +173,25 @@ def offered_load(config: Config) -> dict[str, float]:
     return load
 
 
+def relaxation_times(config: Config) -> dict[str, float]:
+    """Per station of an open queueing network (no ``[system]``), an estimate of how long
+    the queue takes to forget its start (µs): Morse's M/M/1 relaxation time
+    1 / (μ (1 − √ρ)²), with μ the station's total service rate (servers / mean service)
+    and ρ its offered load; ``inf`` at ρ ≥ 1. Empty where it cannot be computed (closed
+    workloads, the OS model)."""
+    if config.system is not None:
+        return {}
+    out = {}
+    for name, rho in offered_load(config).items():
+        spec = config.components[name]
+        mean = _dist(spec.service).mean
+        if mean <= 0 or rho <= 0:
+            continue
+        rate = spec.servers / mean
+        out[name] = 1.0 / (rate * (1.0 - math.sqrt(rho)) ** 2) if rho < 1 else math.inf
+    return out
+
+
 def expected_requests(config: Config) -> float:
     """About how many requests one replication simulates: the offered rate × (warmup +
     duration). Open: 1 / mean inter-arrival time. Closed: the rate with no queueing, clients /

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kernsim.cli_paths import output_file, output_folder
+from kernsim.cli_types import count, level
 from kernsim.errors import KernsimError
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide tables, no wrap
@@ -37,32 +38,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
-
-
-def _level(text: str) -> float:
-    """An argparse type: a confidence level in (0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: must be in (0, 1), e.g. 0.99")
-    return value
-
-
-def _count(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer ≥ ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r}: not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value}: must be an integer ≥ {minimum}")
-        return value
-
-    return parse
 
 
 # --------------------------------------------------------------------------- commands
@@ -163,7 +138,13 @@ def _report_precision(result, quiet: bool) -> None:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from kernsim.experiment.preflight import check_long, check_metrics, check_shares, check_stable
+    from kernsim.experiment.preflight import (
+        check_long,
+        check_metrics,
+        check_shares,
+        check_stable,
+        run_length,
+    )
 
     exp = _experiment(a.file, a.set)
     check_metrics(exp)
@@ -173,8 +154,11 @@ def cmd_validate(a: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
     elif a.expand:
         sys.stdout.write(json.dumps(exp.resolved(), indent=2, default=str) + "\n")
-    for note in check_shares(exp):
+    info, advice = run_length(exp)
+    for note in check_shares(exp) + info:
         err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+    for warning in advice:
+        err.print(f"[yellow]warning[/]: {escape(warning)}", highlight=False, soft_wrap=True)
     for warnings, flag in ((check_stable(exp), "--allow-unstable"),
                            (check_long(exp), "--allow-long")):
         for warning in warnings:
@@ -392,7 +376,7 @@ def parser() -> Parser:
     p.add_argument("--format", default="table", choices=("table", "csv", "markdown"),
                    help="table | csv | markdown (default: table).")
     p.add_argument("-m", "--metric", action="append", help="Only this metric (repeatable).")
-    p.add_argument("--level", type=_level, default=0.95,
+    p.add_argument("--level", type=level, default=0.95,
                    help="Confidence level of the interval, in (0, 1) (default: 0.95).")
 
     command("list", cmd_list, "The shipped studies, one line each: the name to give `run`, "
@@ -406,15 +390,15 @@ def parser() -> Parser:
 
     p = command("bench", cmd_bench, "Speed of kernsim against bare SimPy, hand-written SimPy "
                 "and Ciw (one process, one run).")
-    p.add_argument("--customers", type=_count(1),
+    p.add_argument("--customers", type=count(1),
                    help="M/M/4 customers per run (default 200000; --quick: 20000).")
-    p.add_argument("--repeat", type=_count(1), help="Timed runs per row; median and best are "
+    p.add_argument("--repeat", type=count(1), help="Timed runs per row; median and best are "
                    "reported (default 3; --quick: 1).")
-    p.add_argument("--reps", type=_count(2),
+    p.add_argument("--reps", type=count(2),
                    help="Replications behind the M/M/c mean-wait CIs (default 5).")
-    p.add_argument("--events", type=_count(1),
+    p.add_argument("--events", type=count(1),
                    help="Bare SimPy loop timeouts (default 1000000; --quick: 100000).")
-    p.add_argument("--seed", type=_count(0), default=2026,
+    p.add_argument("--seed", type=count(0), default=2026,
                    help="Root seed of the M/M/c replications (default 2026).")
     p.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
                    help="Measure peak memory (tracemalloc, in a separate run).")
@@ -445,7 +429,7 @@ def parser() -> Parser:
     p.add_argument("--strict", action="store_true",
                    help="Exit 1 when a prediction is outside its tolerance (only predictions "
                    "are judged).")
-    p.add_argument("--workers", type=_count(1),
+    p.add_argument("--workers", type=count(1),
                    help="Worker processes (default: all cores; --quick: 1).")
     return top
 

@@ -62,7 +62,7 @@ def test_validate_expand_writes_pure_json_to_stdout(kernsim, write, tiny):
     assert proc.returncode == 0
     config = json.loads(proc.stdout)
     assert config["experiment"]["name"] == "tiny"
-    assert proc.stderr.startswith("ok: tiny: 1 design point(s)")
+    assert proc.stderr.splitlines()[-1].startswith("ok: tiny: 1 design point(s)")
 
 
 def test_validate_all_points_gives_one_object_per_design_point(kernsim, write, tiny):

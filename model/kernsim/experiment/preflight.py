@@ -15,7 +15,7 @@ import urllib.parse
 
 import numpy as np
 
-from kernsim.build import expected_requests, offered_load
+from kernsim.build import expected_requests, offered_load, relaxation_times
 from kernsim.errors import ConfigError, KernsimError
 from kernsim.experiment.load import Experiment
 from kernsim.simulate import simulate
@@ -42,6 +42,47 @@ def check_stable(exp: Experiment) -> list[str]:
                 where = f" at {point.params}" if point.params else ""
                 out.append(f"component {name!r}{where}: offered load ρ = {rho:.3g} ≥ 1 (unstable)")
     return out
+
+
+#: advice: a warm-up of at least this many relaxation times, a window of at least this many
+WARMUP_RELAXATIONS = 5
+WINDOW_RELAXATIONS = 100
+
+
+def run_length(exp: Experiment) -> tuple[list[str], list[str]]:
+    """``validate``'s advice on run length for open queueing points: (information,
+    warnings). The information names the slowest station of the design point with the
+    longest relaxation time (:func:`kernsim.build.relaxation_times`) and its offered load;
+    a warning says how many points have a warm-up under :data:`WARMUP_RELAXATIONS` or a
+    window under :data:`WINDOW_RELAXATIONS` relaxation times."""
+    worst, short_warmup, short_window, judged = None, 0, 0, 0
+    for point in exp.points:
+        times = {k: v for k, v in relaxation_times(point.config).items() if math.isfinite(v)}
+        if not times:
+            continue
+        judged += 1
+        name = max(times, key=times.get)
+        tau, spec = times[name], point.config.experiment
+        short_warmup += spec.warmup < WARMUP_RELAXATIONS * tau
+        short_window += spec.duration < WINDOW_RELAXATIONS * tau
+        if worst is None or tau > worst[0]:
+            worst = (tau, name, point, offered_load(point.config)[name])
+    if worst is None:
+        return [], []
+    tau, name, point, rho = worst
+    where = f" at {point.params}" if point.params else ""
+    info = [(f"relaxation time ≈ {tau:.3g} µs at component {name!r}{where} (ρ = {rho:.3g}; "
+             "Morse's M/M/1 estimate, the longest of the design points)")]
+    warnings = []
+    if short_warmup:
+        warnings.append(f"{short_warmup} of {judged} design point(s): experiment.warmup is "
+                        f"under {WARMUP_RELAXATIONS} relaxation times (the start still shows "
+                        "in the means; raise warmup, or warmup = \"auto\")")
+    if short_window:
+        warnings.append(f"{short_window} of {judged} design point(s): experiment.duration is "
+                        f"under {WINDOW_RELAXATIONS} relaxation times (each replication sees "
+                        "few independent stretches; raise duration)")
+    return info, warnings
 
 
 def check_long(exp: Experiment) -> list[str]:

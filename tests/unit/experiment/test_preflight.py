@@ -65,3 +65,24 @@ def test_shares_not_summing_to_one_are_named_with_the_mix_they_make(experiment_f
     classes["w"]["share"] = 0.7
     experiment_file("y.toml", workload={"classes": classes})
     assert "shares" not in cli("validate", "y.toml").stderr
+
+
+def test_relaxation_time_is_morses_mm1_form_at_the_stations_total_rate(experiment_file):
+    from kernsim.build import relaxation_times
+
+    exp = load(experiment_file(components={"cpu": {"servers": 2}}))
+    rho = (1 / 10) * 5 / 2  # arrivals per us × mean service / servers
+    assert relaxation_times(exp.config) == {"cpu": pytest.approx(1 / ((2 / 5) * (1 - rho**0.5) ** 2))}
+
+
+def test_validate_advises_on_warmup_and_duration_against_the_relaxation_time(experiment_file,
+                                                                            cli, tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    experiment_file("short.toml")  # tiny: no warm-up, 2000 us ≈ 34 relaxation times
+    short = cli("validate", "short.toml").stderr
+    assert "relaxation time ≈" in short and "component 'cpu'" in short
+    assert "experiment.warmup is under 5" in short and "experiment.duration is under 100" in short
+    experiment_file("long.toml", experiment={"warmup": "1000us", "duration": "20ms"})
+    long = cli("validate", "long.toml").stderr
+    assert "relaxation time ≈" in long and "warning" not in long
