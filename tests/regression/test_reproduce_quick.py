@@ -92,13 +92,6 @@ def test_baumann09_messages_beat_shared_memory_beyond_some_core_count(kernsim, t
     assert ("outside tolerance" in strict.stderr) == missed
 
 
-def test_nooks_minix_isolation_cuts_outages_but_not_to_zero(tmp_path):
-    r = rows(run("nooks_minix", quick=True, out=tmp_path, workers=1))
-    q = "OS outages per million hours"
-    mono, iso = r[q, "monolithic"].mean, r[q, "isolated (Nooks-like)"].mean
-    assert 0 < iso < mono / 2, (iso, mono)   # the kernel's own faults remain
-
-
 def test_reproduce_refuses_bad_arguments(kernsim):
     assert kernsim("reproduce").returncode == 2
     assert kernsim("reproduce", "nosuch").returncode == 2
