@@ -421,7 +421,7 @@ def parser() -> Parser:
     p = command("reproduce", cmd_reproduce, "Reproduce a published comparison: calibrate, "
                 "predict, print published vs model.")
     p.add_argument("name", metavar="NAME", nargs="?", help="Study: haertig97, liedtke93, "
-                   "boydwickizer12, baumann09, nooks_minix.")
+                   "boydwickizer12, baumann09, nooks_minix, nooks03.")
     p.add_argument("--all", action="store_true", help="Run every study, one after another.")
     p.add_argument("--quick", action="store_true", help="Small runs: seconds per study (tests).")
     p.add_argument("--out", type=Path, help="Results folder (default results/reproduce/NAME); "

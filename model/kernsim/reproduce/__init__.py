@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kernsim.errors import KernsimError
 
-STUDIES = ("haertig97", "liedtke93", "boydwickizer12", "baumann09", "nooks_minix")
+STUDIES = ("haertig97", "liedtke93", "boydwickizer12", "baumann09", "nooks_minix", "nooks03")
 
 
 def run(name: str, quick: bool = False, out: str | Path | None = None,
