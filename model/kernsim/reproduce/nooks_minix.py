@@ -205,7 +205,7 @@ def figure(per_rep: pd.DataFrame, pub: pd.DataFrame):
         fig = Figure(figsize=(8, 4))
         ax = fig.subplots()
         sns.barplot(data, x="design", y="pct", hue="origin", order=list(DESIGNS), ax=ax,
-                    errorbar=("ci", 95))
+                    hue_order=["driver fault", "other fault"], errorbar=("ci", 95))
         for i, name in enumerate(DESIGNS):
             if name in points:
                 ax.scatter(i - 0.2, points[name], marker="D", color="k", zorder=3,
