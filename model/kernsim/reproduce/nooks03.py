@@ -204,10 +204,12 @@ def table_rows(pub: pd.DataFrame, table: list[Benchmark], per: pd.DataFrame) -> 
         note = "sets the XPC cost" if role == "calibration" else b.kind
         rows.append(compare.measured(REL, name, role, "×", values_of(per, name, "relative"),
                                      published.value(pub, REL, name), "P", note))
+    implied = implied_costs(pub, table)
     for b in table:
+        note = f"{b.kind}; this row alone implies {implied[b.label]:.2f} µs per XPC"
         rows.append(compare.measured(CPU1, b.label, "prediction", "%",
                                      values_of(per, b.label, "cpu_nooks"),
-                                     published.value(pub, CPU1, b.label), "P", b.kind))
+                                     published.value(pub, CPU1, b.label), "P", note))
     return rows
 
 
