@@ -11,6 +11,7 @@ separate pass.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import simpy
+
+from kernsim.bench.handwritten_os import CallKind, Component, Dist, HandwrittenOs, OsParams
 
 #: the benchmark queue: M/M/4 at rho = 0.9
 LAMBDA, MU, SERVERS = 3.6, 1.0, 4
@@ -107,6 +110,50 @@ def handwritten_mmc(customers: int, seed: Any, counter: EventCounter | None = No
     env.process(_arrivals(env, desk, rng, customers, lam, mu, waits))
     env.run()
     return Measured(waits.count, waits.total / waits.count if waits.count else math.nan)
+
+
+def callback_mmc(customers: int, seed: Any, counter: EventCounter | None = None, *,
+                 lam: float = LAMBDA, mu: float = MU, servers: int = SERVERS) -> Measured:
+    """(b′) M/M/c as a SimPy expert writes it: callbacks, no processes, two events a customer.
+
+    Each arrival and each departure is one SimPy ``Timeout`` with a callback
+    (SimPy's public API); a deque of arrival times is the queue; inter-arrival
+    and service times are drawn in two blocks from a numpy Generator seeded
+    with ``seed`` before the run. Runs until every customer has left.
+    """
+    rng = np.random.default_rng(seed)
+    gaps = iter(rng.exponential(1.0 / lam, customers).tolist())
+    services = iter(rng.exponential(1.0 / mu, customers).tolist())
+    env = simpy.Environment()
+    if counter:
+        counter.wrap(env)
+    timeout, queue = env.timeout, deque()
+    busy = served = 0
+    waited = 0.0
+
+    def depart(_ev: simpy.Event) -> None:
+        nonlocal busy, served, waited
+        served += 1
+        if queue:
+            waited += env.now - queue.popleft()
+            timeout(next(services)).callbacks.append(depart)
+        else:
+            busy -= 1
+
+    def arrive(_ev: simpy.Event) -> None:
+        nonlocal busy
+        if busy < servers:
+            busy += 1
+            timeout(next(services)).callbacks.append(depart)
+        else:
+            queue.append(env.now)
+        gap = next(gaps, None)
+        if gap is not None:
+            timeout(gap).callbacks.append(arrive)
+
+    timeout(next(gaps)).callbacks.append(arrive)
+    env.run()
+    return Measured(served, waited / served if served else math.nan)
 
 
 @dataclass(frozen=True)
@@ -200,6 +247,76 @@ def fast_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Mea
     from kernsim.dependability import fast
 
     return Measured(int(fast.simulate(config, seed)["faults"]))
+
+
+def handwritten_os_params(config: Any) -> OsParams:
+    """The parameters of a kernsim OS-model config for :class:`HandwrittenOs`, in µs.
+
+    Only what the hand-written model has: a monolithic kernel with one MCS lock
+    per component, or a microkernel with synchronous IPC, on one node, closed
+    clients, constant / exponential / lognormal / gamma durations. Anything
+    else is refused (``ValueError`` naming the key). With a random critical
+    section, kernsim stretches it by (s + c)/s where this model adds c: the
+    same mean hold.
+    """
+    sys, wl = config.system, config.workload
+    arch = sys.architecture if sys else None
+    checks = {
+        "system.architecture": arch in ("monolithic", "microkernel"),
+        "system.nodes": sys is not None and sys.nodes == 1,
+        "system.call": sys is not None and _dist(sys.call, "system.call").mean == 0,
+        "system.ipc.kind": sys is not None and sys.ipc.kind == "sync",
+        "system.lock": arch != "monolithic" or (sys.lock.kind == "mcs"
+                                                and sys.lock_placement == "component"),
+        "workload.kind": wl is not None and wl.kind == "closed",
+        "faults / trigger / migration / workload.retry": not (
+            config.faults or config.trigger or config.migration or (wl and wl.retry)),
+    }
+    refused = [key for key, ok in checks.items() if not ok]
+    if refused:
+        raise ValueError(f"{refused[0]}: not in the hand-written OS model")
+    ipc, calls = sys.ipc, []
+    extra = {"handle": ipc.handle_bytes * ipc.copy_cost_per_byte, "grant": ipc.map_cost}
+    for name, cls in config.classes().items():
+        for key in ("user", "io"):
+            if _dist(getattr(cls, key), f"workload.classes.{name}.{key}").mean:
+                raise ValueError(f"workload.classes.{name}.{key}: not in the hand-written OS model")
+        copy = cls.bytes * ipc.copy_cost_per_byte
+        calls.append(CallKind(cls.share, tuple(cls.path), copy, extra.get(ipc.mode, copy)))
+    comps = {name: Component(_dist(c.service, f"components.{name}.service"),
+                             _dist(c.critical, f"components.{name}.critical"))
+             for name, c in config.components.items()}
+    exp = config.experiment
+    return OsParams(
+        arch, sys.cores, wl.clients, _dist(wl.think, "workload.think"),
+        _dist(sys.trap, "system.trap"), _dist(sys.context_switch, "system.context_switch"),
+        _dist(ipc.latency, "system.ipc.latency"), sys.lock.c,
+        {name: config.domains[c.domain].threads for name, c in config.components.items()},
+        comps, tuple(calls), exp.warmup, exp.duration)
+
+
+def _dist(spec: Any, key: str) -> Dist:
+    """A kernsim distribution spec as the hand-written model's :class:`Dist`."""
+    from kernsim.engine import dists
+    from kernsim.engine.spec import from_config
+
+    d = from_config(spec)
+    if isinstance(d, dists.Constant):
+        return Dist("constant", d.mean)
+    kinds = {dists.Exponential: "exponential", dists.LogNormal: "lognormal",
+             dists.Gamma: "gamma"}
+    if type(d) not in kinds:
+        raise ValueError(f"{key}: {d.name} durations are not in the hand-written OS model")
+    return Dist(kinds[type(d)], d.mean, d.cv)
+
+
+def handwritten_os_run(params: OsParams, seed: Any,
+                       counter: EventCounter | None = None) -> Measured:
+    """(e′) One replication of the hand-written SimPy OS model; its system calls are customers."""
+    m = HandwrittenOs(params, seed)
+    if counter:
+        counter.wrap(m.env)
+    return Measured(m.run().completed)
 
 
 def ciw_available() -> bool:
