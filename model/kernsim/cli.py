@@ -227,8 +227,9 @@ def cmd_init(a: argparse.Namespace) -> int:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
-    from kernsim.bench.measure import BenchOptions, run_bench, to_json
+    from kernsim.bench.measure import run_bench, to_json
     from kernsim.bench.report import render_table
+    from kernsim.bench.rows import BenchOptions
 
     if a.save:
         output_file(a.save, "--save")
@@ -389,7 +390,7 @@ def parser() -> Parser:
                    help="Shipped study's name (default: quickstart).")
 
     p = command("bench", cmd_bench, "Speed of kernsim against bare SimPy, hand-written SimPy "
-                "and Ciw (one process, one run).")
+                "(process and callback style; an OS model) and Ciw (one process, one run).")
     p.add_argument("--customers", type=count(1),
                    help="M/M/4 customers per run (default 200000; --quick: 20000).")
     p.add_argument("--repeat", type=count(1), help="Timed runs per row; median and best are "

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import pytest
 
-from kernsim.bench import measure as bench
+from kernsim.bench import rows
+from kernsim.bench import runs as bench
 from kernsim.engine.streams import task_seed
 
 FAULTS = 50_000
 
 
 @pytest.fixture(scope="module")
-def options() -> bench.BenchOptions:
-    return bench.BenchOptions(faults=FAULTS)
+def options() -> rows.BenchOptions:
+    return rows.BenchOptions(faults=FAULTS)
 
 
 def test_g_simpy_dependability(benchmark, options):

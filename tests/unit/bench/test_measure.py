@@ -1,5 +1,5 @@
 """``kernsim.bench.measure`` (``kernsim bench --quick --json``): it runs, reports its ratios,
-and its two M/M/c agree.
+and its three SimPy M/M/c (process style, callback style, kernsim) agree with Erlang C.
 
 Speed is measured by the bench, never asserted here. The statistical check is
 sound in quick mode: each of the 5 replications serves 20,000 customers of the
@@ -24,7 +24,10 @@ from scipy import stats
 from kernsim.bench.measure import erlang_c_wait
 from kernsim.bench.runs import EventCounter, bare_timeout_loop
 
-RATIOS = ("model_vs_handwritten_simpy", "model_vs_ciw", "os_model_vs_bare_event_ratio")
+RATIOS = ("model_vs_handwritten_simpy", "model_vs_callback_simpy", "model_vs_ciw",
+          "os_model_vs_handwritten_os", "os_model_vs_bare_event_ratio",
+          "fast_vs_simpy_blast_radius")
+ROWS = ("a", "b", "b2", "c", "d", "e", "e2", "f", "g", "h")
 ERLANG_C = 1.9694   # M/M/4, λ = 3.6, μ = 1 (rounded)
 
 
@@ -42,13 +45,21 @@ def quick() -> dict:
 
 
 @pytest.mark.slow
-def test_quick_json_has_the_three_ratios(quick):
+def test_quick_json_has_the_headline_ratios(quick):
     for key in RATIOS:
-        assert key in quick
-    assert isinstance(quick["model_vs_handwritten_simpy"], float)
-    assert quick["model_vs_handwritten_simpy"] > 0
-    assert isinstance(quick["os_model_vs_bare_event_ratio"], float)
-    assert quick["os_model_vs_bare_event_ratio"] > 0
+        assert key in quick and key in quick["cpu_time_ratios"]
+        if key != "model_vs_ciw":
+            assert isinstance(quick[key], float) and quick[key] > 0
+            assert isinstance(quick["cpu_time_ratios"][key], float)
+    # rates divided as issue 17 defines them: (c) ÷ (b′) customers/s, (e) ÷ (e′) requests/s
+    rows = quick["rows"]
+    assert quick["model_vs_callback_simpy"] == pytest.approx(
+        rows["c"]["customers_per_s"] / rows["b2"]["customers_per_s"])
+    assert quick["os_model_vs_handwritten_os"] == pytest.approx(
+        rows["e"]["customers_per_s"] / rows["e2"]["customers_per_s"])
+    assert set(quick["targets"]) == {"model_vs_callback_simpy", "model_vs_ciw",
+                                     "os_model_vs_handwritten_os",
+                                     "os_model_vs_bare_event_ratio"}
     if importlib.util.find_spec("ciw") is None:
         assert quick["model_vs_ciw"] is None
         assert quick["rows"]["d"]["note"] == "not installed (pip install kernsim[bench])"
@@ -70,24 +81,27 @@ def test_quick_json_compares_the_fast_engine_with_simpy_on_faults(quick):
 
 @pytest.mark.slow
 def test_quick_json_has_raw_numbers_for_every_row(quick):
-    assert set(quick["rows"]) == set("abcdefgh")
-    for key in "abce":
+    assert list(quick["rows"]) == list(ROWS)
+    for key in ("a", "b", "b2", "c", "e", "e2"):
         row = quick["rows"][key]
         assert row["status"] == "ok"
         assert len(row["walls_s"]) == 1 and row["wall_median_s"] > 0
         assert row["events"] > 0 and row["peak_memory_bytes"] > 0
     assert quick["peak_memory_method"].startswith("tracemalloc")
-    # structure, not speed: SimPy's process style costs 6 events a customer, kernsim's 2
+    # structure, not speed: SimPy's process style costs 6 events a customer, the callback
+    # style and kernsim 2
     assert quick["rows"]["b"]["events_per_customer"] == pytest.approx(6, abs=0.01)
+    assert quick["rows"]["b2"]["events_per_customer"] == 2
     assert quick["rows"]["c"]["events_per_customer"] == pytest.approx(2, abs=0.01)
     if not Path(quick["options"]["c2_file"]).exists():
         assert quick["rows"]["f"]["note"] == "not available yet"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", ["b", "c"])
+@pytest.mark.parametrize("key", ["b", "b2", "c"])
 def test_mmc_mean_wait_agrees_with_erlang_c(quick, key):
-    """Hand-written SimPy (b) and kernsim (c): a 99% t-interval covers the exact wait."""
+    """Hand-written SimPy (b), callback SimPy (b′) and kernsim (c): a 99% t-interval over
+    their own 5 replications covers the exact wait."""
     assert quick["erlang_c_wait"] == pytest.approx(ERLANG_C, abs=1e-4)
     runs = quick["rows"][key]["wait"]["runs"]
     assert len(runs) == 5
