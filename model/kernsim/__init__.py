@@ -1,12 +1,15 @@
 """kernsim: discrete-event simulation of operating-system structure, on SimPy.
 
 ``kernsim.load_results(path)`` gives a results folder as a tidy pandas frame;
-``kernsim.run_experiment(path)`` runs an experiment file from Python.
+``kernsim.run_experiment(path)`` runs an experiment file from Python;
+``kernsim.run_replication(config, row["replication_seed"])`` reruns one replication of a
+results row alone.
 """
 
 from kernsim.version import __version__
 
-__all__ = ["__version__", "load_experiment", "load_results", "load_samples", "run_experiment", "summarize"]
+__all__ = ["__version__", "load_experiment", "load_results", "load_samples", "run_experiment",
+           "run_replication", "summarize"]
 
 
 def __getattr__(name: str):
@@ -23,6 +26,9 @@ def __getattr__(name: str):
     if name == "run_experiment":
         from kernsim.experiment.api import run_experiment
         return run_experiment
+    if name == "run_replication":
+        from kernsim.simulate import run_replication
+        return run_replication
     if name == "summarize":
         from kernsim.analysis.stats import summarize
         return summarize

@@ -15,7 +15,7 @@ import numpy as np
 from kernsim.build import Model
 from kernsim.config.schema import Config
 from kernsim.dependability import fast, timed
-from kernsim.engine.streams import Streams
+from kernsim.engine.streams import Streams, seed_from_text
 
 
 def simulate(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:
@@ -26,6 +26,14 @@ def simulate(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:
     if faults is not None and faults.mode == "dependability":
         return timed.simulate(config, seed, performance)  # the long time scale: no requests
     return performance(config, seed)
+
+
+def run_replication(config: Config, seed: np.random.SeedSequence | str) -> dict[str, Any]:
+    """:func:`simulate` with ``seed`` as a seed sequence or a results row's
+    ``replication_seed`` cell: rerun one replication alone."""
+    if isinstance(seed, str):
+        seed = seed_from_text(seed)
+    return simulate(config, seed)
 
 
 def performance(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pandas as pd
 from kernsim.stats.intervals import t_interval
 
 #: columns of a results frame that are not metrics
-KEYS = ("design_point", "replication", "seed")
+KEYS = ("design_point", "replication", "seed", "replication_seed")
 
 
 def metric_columns(df: pd.DataFrame, params: list[str]) -> list[str]:

@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["Streams", "stable_key", "task_seed"]
+__all__ = ["Streams", "seed_from_text", "seed_text", "stable_key", "task_seed"]
 
 
 def stable_key(name: str) -> int:
@@ -24,6 +24,22 @@ def stable_key(name: str) -> int:
 def task_seed(root_seed: int, *keys: int) -> np.random.SeedSequence:
     """Return the seed sequence of one task (e.g. a replication) under ``root_seed``."""
     return np.random.SeedSequence(root_seed, spawn_key=tuple(keys))
+
+
+def seed_text(seed: np.random.SeedSequence) -> str:
+    """``"entropy/key/key…"``: all a replication's seed sequence is, as one table cell."""
+    return "/".join(str(k) for k in (seed.entropy, *seed.spawn_key))
+
+
+def seed_from_text(text: str) -> np.random.SeedSequence:
+    """The seed sequence a :func:`seed_text` cell names (``kernsim.run_replication``
+    takes the cell itself)."""
+    try:
+        entropy, *keys = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        raise ValueError(f"replication seed {text!r}: expected integers joined by '/', "
+                         "e.g. '2026/7'") from None
+    return np.random.SeedSequence(entropy, spawn_key=tuple(keys))
 
 
 def _extend(seed: np.random.SeedSequence, name: str) -> np.random.SeedSequence:

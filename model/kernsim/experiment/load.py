@@ -173,7 +173,7 @@ def design_points(raw: dict, config: Config,
     return points
 
 
-FIXED = ("experiment.name", "experiment.seed", "experiment.replications")
+FIXED = ("experiment.name", "experiment.replications")
 
 
 def _sweepable(key: str) -> None:

@@ -81,6 +81,7 @@ def _new(experiment: Any, old: dict) -> dict:
         "config": experiment.resolved(),
         "source_file": str(experiment.path) if experiment.path else None,
         "root_seed": experiment.config.experiment.seed,
+        "streams": streams(experiment),
         "replications": experiment.replications,
         "design_points": [{"design_point": p.index, **p.params} for p in experiment.points],
         "version": __version__,
@@ -98,6 +99,18 @@ def _new(experiment: Any, old: dict) -> dict:
         "hashes": old.get("hashes", {}),
         "failures": [],
     }
+
+
+def streams(experiment: Any) -> str:
+    """How the replications' random streams relate, in one sentence."""
+    swept = any("experiment.seed" in p.params for p in experiment.points)
+    crn = experiment.config.experiment.common_random_numbers
+    if crn and swept:
+        return ("common random numbers across the points that share experiment.seed; "
+                "independent streams across its swept values (CRN off on that axis)")
+    if crn:
+        return "common random numbers: replication r draws the same streams at every point"
+    return "independent streams per design point (common_random_numbers = false)"
 
 
 #: the packages whose versions can change a result's bytes

@@ -28,7 +28,7 @@ from kernsim.errors import ConfigError
 from kernsim.stats.intervals import t_interval
 
 #: columns of a row that are not metrics (as kernsim.analysis.stats.KEYS)
-KEYS = ("design_point", "replication", "seed")
+KEYS = ("design_point", "replication", "seed", "replication_seed")
 #: a round adds at least this fraction of the current count (and at least one
 #: replication), and multiplies it by at most GROWTH: a noisy pilot's variance
 #: estimate can be far off

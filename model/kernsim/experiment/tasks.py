@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from kernsim.engine.streams import stable_key, task_seed
+from kernsim.engine.streams import seed_text, stable_key, task_seed
 from kernsim.experiment.load import DesignPoint, Experiment
 from kernsim.simulate import simulate
 
@@ -58,9 +58,11 @@ class TaskTimeout(BaseException):
 
 
 def head(task: Task) -> dict:
-    """The identifying cells of a task's row."""
+    """The identifying cells of a task's row: ``seed`` is the point's root seed,
+    ``replication_seed`` the replication's own seed sequence (:func:`seed_text`)."""
     return {"design_point": task.design_point, "replication": task.replication,
-            "seed": task.root_seed, **{k: cell(v) for k, v in task.params.items()}}
+            "seed": task.root_seed, "replication_seed": seed_text(task.seed()),
+            **{k: cell(v) for k, v in task.params.items()}}
 
 
 def run_task(task: Task) -> dict:
@@ -135,8 +137,9 @@ def iter_tasks(exp: Experiment, skip: set | frozenset = frozenset(),
     """Every task of ``exp`` not in ``skip`` (pairs (design point, replication)), lazily:
     replications ``0 … replications-1`` of each point, or ``[lo, hi)`` of the points in
     ``spans`` (by design point index)."""
-    seed, crn = exp.config.experiment.seed, exp.config.experiment.common_random_numbers
+    crn = exp.config.experiment.common_random_numbers
     for point in exp.points:
+        seed = point.config.experiment.seed  # the base seed unless the sweep sets it
         lo, hi = (0, exp.replications) if spans is None else spans.get(point.index, (0, 0))
         for rep in range(lo, hi):
             if (point.index, rep) not in skip:
