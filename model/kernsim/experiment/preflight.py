@@ -71,8 +71,10 @@ def run_length(exp: Experiment) -> tuple[list[str], list[str]]:
         return [], []
     tau, name, point, rho = worst
     where = f" at {point.params}" if point.params else ""
+    loads = ", ".join(f"{k} {v:.3g}" for k, v in offered_load(point.config).items())
     info = [(f"relaxation time ≈ {tau:.3g} µs at component {name!r}{where} (ρ = {rho:.3g}; "
-             "Morse's M/M/1 estimate, the longest of the design points)")]
+             "Morse's M/M/1 estimate, the longest of the design points)"),
+            f"offered load per station{where}: {loads}"]
     warnings = []
     if short_warmup:
         warnings.append(f"{short_warmup} of {judged} design point(s): experiment.warmup is "

@@ -75,13 +75,13 @@ def test_relaxation_time_is_morses_mm1_form_at_the_stations_total_rate(experimen
     assert relaxation_times(exp.config) == {"cpu": pytest.approx(1 / ((2 / 5) * (1 - rho**0.5) ** 2))}
 
 
-def test_validate_advises_on_warmup_and_duration_against_the_relaxation_time(experiment_file,
-                                                                            cli, tmp_path,
-                                                                            monkeypatch):
+def test_validate_gives_offered_load_and_advises_on_run_length_against_relaxation_time(
+        experiment_file, cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     experiment_file("short.toml")  # tiny: no warm-up, 2000 us ≈ 34 relaxation times
     short = cli("validate", "short.toml").stderr
     assert "relaxation time ≈" in short and "component 'cpu'" in short
+    assert "offered load per station: cpu 0.5" in short  # λ = 1/10 per us, service 5 us
     assert "experiment.warmup is under 5" in short and "experiment.duration is under 100" in short
     experiment_file("long.toml", experiment={"warmup": "1000us", "duration": "20ms"})
     long = cli("validate", "long.toml").stderr
