@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kernsim.stats.intervals import t_interval
+from kernsim.units import unit
 
 #: columns of a results frame that are not metrics
 KEYS = ("design_point", "replication", "seed", "replication_seed")
@@ -18,7 +19,8 @@ def metric_columns(df: pd.DataFrame, params: list[str]) -> list[str]:
 
 def summarize(df: pd.DataFrame, params: list[str] | None = None,
               metrics: list[str] | None = None, level: float = 0.95) -> pd.DataFrame:
-    """Long table: one row per design point × metric with n, mean, sd and the CI.
+    """Long table: one row per design point × metric with its unit
+    (:mod:`kernsim.units`), n, mean, sd and the CI.
 
     ``params`` (the swept columns) default to ``df.attrs["params"]``, which
     ``kernsim.load_results`` sets.
@@ -30,7 +32,7 @@ def summarize(df: pd.DataFrame, params: list[str] | None = None,
         head = {"design_point": dp, **{p: group[p].iloc[0] for p in params}}
         for metric in metrics:
             mean, low, high = t_interval(group[metric], level)
-            rows.append({**head, "metric": metric, "n": int(group[metric].notna().sum()),
+            rows.append({**head, "metric": metric, "unit": unit(metric), "n": int(group[metric].notna().sum()),
                          "mean": mean, "sd": float(group[metric].std(ddof=1)),
                          "ci_low": low, "ci_high": high, "half_width": (high - low) / 2})
     return pd.DataFrame(rows)

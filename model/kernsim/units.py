@@ -1,0 +1,117 @@
+"""The unit of every metric, in one table.
+
+Times are simulated microseconds, rates are per simulated second, shares and
+probabilities are fractions in [0, 1]. :data:`UNITS` maps a metric name or a
+pattern (``*`` stands for one name: a component, a class, a lock) to its unit;
+:func:`unit` looks one up (the most specific pattern wins), :func:`quantity`
+says how to scale it for display (``time``, ``rate``, ``fraction``, ``count``,
+``bytes``, ``ratio``). ``tests/unit/test_units.py`` checks that every metric a
+shipped study writes has a unit here.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+#: metric name or pattern -> unit (``µs``, ``1/s``, ``fraction``, ``requests``, …)
+UNITS: dict[str, str] = {
+    # requests through the model (queueing network and OS model)
+    "throughput": "1/s",
+    "goodput": "1/s",
+    "response_mean": "µs",
+    "response_mean.*": "µs",
+    "response_p50": "µs",
+    "response_p95": "µs",
+    "response_p99": "µs",
+    "wait_mean": "µs",
+    "wait.*": "µs",
+    "queue.*": "requests",
+    "util.*": "fraction",
+    "arrived": "requests",
+    "completed": "requests",
+    "in_flight": "requests",
+    "aborted": "requests",
+    # the OS model
+    "cpu.*": "fraction",
+    "lock_wait_mean": "µs",
+    "lock.*.acquisitions": "acquisitions",
+    "lock.*.hold_mean": "µs",
+    "lock.*.wait_mean": "µs",
+    "lock.*.wait_p99": "µs",
+    # clients, retries, triggers
+    "requests.*": "requests",
+    "trigger.goodput_*": "1/s",
+    "trigger.factor": "ratio",
+    "metastable": "fraction",
+    # fault injection
+    "availability": "fraction",
+    "faults": "faults",
+    "fault.t": "µs",
+    "fault.time_to_failure": "µs",
+    "fault.time_to_recovery": "µs",
+    "fault.time_to_recovery_mean": "µs",
+    "fault.blast_radius_*": "components",
+    "fault.blast_radius_nodes": "nodes",
+    "fault.detected": "faults",
+    "fault.system_down": "faults",
+    "fault.requests_*": "requests",
+    "fault.poisoned_locks": "locks",
+    "fault.poison_failures": "requests",
+    "fault.corrupt_results": "requests",
+    # the dependability mode and the fast engine
+    "outages": "outages",
+    "mttf_system": "µs",
+    "mttr_system": "µs",
+    "avail.*": "fraction",
+    "failed_mean": "units",
+    "blast_radius_mean": "units",
+    "blast_radius_nodes_mean": "nodes",
+    "p_outage_given_fault": "fraction",
+    "p_all_nodes_given_fault": "fraction",
+    "performability.goodput": "1/s",
+    "performability.goodput_se": "1/s",
+    "performability.goodput_up": "1/s",
+    "performability.states": "states",
+    # migration
+    "migration.total_time": "µs",
+    "migration.downtime": "µs",
+    "migration.drain": "µs",
+    "migration.bytes_moved": "bytes",
+    "migration.rounds": "rounds",
+    "migration.precopy_rounds": "rounds",
+    "migration.requests_delayed": "requests",
+    "migration.requests_lost": "requests",
+}
+
+#: unit -> how a display scales it
+QUANTITY = {"µs": "time", "1/s": "rate", "fraction": "fraction", "bytes": "bytes",
+            "ratio": "ratio"}
+
+
+def unit(metric: str) -> str:
+    """The unit of ``metric`` (``""`` when the table does not know it, e.g. a swept
+    parameter or a metric added by a user's own code)."""
+    if metric in UNITS:
+        return UNITS[metric]
+    matches = [p for p in UNITS if "*" in p and _match(metric, p)]
+    if not matches:
+        return ""
+    return UNITS[max(matches, key=lambda p: len(p.replace("*", "")))]
+
+
+def quantity(metric: str) -> str:
+    """``time``, ``rate``, ``fraction``, ``bytes``, ``ratio`` or ``count``; ``""`` if
+    the unit is unknown."""
+    u = unit(metric)
+    return QUANTITY.get(u, "count") if u else ""
+
+
+def label(metric: str) -> str:
+    """``metric (unit)``, or the bare name when the unit is unknown."""
+    u = unit(metric)
+    return f"{metric} ({u})" if u else metric
+
+
+def _match(metric: str, pattern: str) -> bool:
+    """``*`` matches one or more characters; a name may hold dots (``lock.a.b.hold_mean``)."""
+    return fnmatchcase(metric, pattern)
