@@ -20,24 +20,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from kernsim.cli_args import Parser, UsageError
 from kernsim.cli_paths import output_file, output_folder
 from kernsim.cli_types import count, level
 from kernsim.errors import KernsimError
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide tables, no wrap
 err = Console(stderr=True)
-
-
-class UsageError(KernsimError):
-    """A command line that does not parse: unknown command, missing argument, bad value."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is a :class:`UsageError` (one line, exit 2), not
-    argparse's two-line message."""
-
-    def error(self, message: str):
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
 # --------------------------------------------------------------------------- commands
