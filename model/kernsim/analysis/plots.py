@@ -351,6 +351,51 @@ def warmup(series, cut) -> Figure:
     return fig
 
 
+# --- Sobol' sensitivity indices ------------------------------------------------------------
+
+
+def sensitivity(table: pd.DataFrame) -> Figure:
+    """First-order (S1) and total (ST) Sobol' indices per parameter, with their CIs.
+
+    ``table`` is what ``kernsim.analysis.sensitivity.sobol_indices`` returns (or the
+    CSV ``kernsim sensitivity`` writes); one panel per group of the other swept keys.
+    ST well above S1 means the parameter acts through interactions; a bar whose CI
+    reaches 0 is not resolved from no effect.
+    """
+    heads = [c for c in table.columns if c != "parameter" and not c.startswith(("S1", "ST"))]
+    prefix = _dotted_prefix(list(dict.fromkeys(table["parameter"])))
+    long = pd.concat([table.assign(index=name, mean=table[k], lo=table[f"{k}_low"],
+                                   hi=table[f"{k}_high"],
+                                   parameter=table["parameter"].str.removeprefix(prefix))
+                      for k, name in (("S1", "first-order S1"), ("ST", "total ST"))])
+    groups = list(long.assign(_g=labels(long, heads)).groupby("_g", sort=False))
+    level = table.attrs.get("level")
+    what = table.attrs.get("quantity", table.attrs.get("metric", "the metric"))
+    with theme():
+        fig, axes = _figure(ncols=len(groups), width=max(6.4, 4.2 * len(groups)))
+        for ax, (name, part) in zip(np.atleast_1d(axes), groups):
+            _grouped_bars(ax, part, ["parameter"], "index")
+            low = min(0.0, float(part["lo"].min()))
+            ax.set_ylim(low - 0.02, max(1.0, float(part["hi"].max())) + 0.02)
+            ax.axhline(0, color="0.4", lw=0.8)
+            _finish(ax, f"parameter ({prefix}…)" if prefix else "parameter",
+                    "share of variance (0–1)", legend="", outside=True,
+                    title=f"{', '.join(heads)} = {name}" if heads else "")
+        fig.suptitle(f"Sobol' indices of {what}" + (f" ({level:.0%} bootstrap CI)" if level
+                                                    else ""), fontsize="medium")
+    return fig
+
+
+def _dotted_prefix(names: list[str]) -> str:
+    """The dotted prefix all ``names`` share (``"system."``); each keeps its last part."""
+    common = []
+    for part in zip(*(n.split(".")[:-1] for n in names)) if len(names) > 1 else ():
+        if len(set(part)) > 1:
+            break
+        common.append(part[0])
+    return "".join(f"{c}." for c in common)
+
+
 # --- tables and helpers --------------------------------------------------------------------
 
 
