@@ -163,6 +163,21 @@ def test_bad_arguments_are_refused_in_one_line_naming_them(folder, change, messa
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("args,message", [
+    (["-m", "nope"], "--metric 'nope': not a metric of the results; have: y"),
+    (["-m", "x1"], "--metric 'x1': a swept key or a row key, not a metric"),
+    (["-m", "y", "--baseline", "arch=z"], "--baseline arch=z: no such value; have: a"),
+])
+def test_the_command_refuses_a_bad_metric_with_exit_2_in_one_line_writing_nothing(
+        folder, cli, args, message):
+    before = sorted(p.name for p in folder.iterdir())
+    done = cli("sensitivity", folder, *args)
+    assert done.exit_code == 2 and done.stdout == "", done.output
+    assert message in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
 def test_unfinished_constant_and_missing_values_are_refused(folder):
     df = pd.read_parquet(folder / "results.parquet")
     df[df["design_point"] != 5].to_parquet(folder / "results.parquet")
