@@ -20,24 +20,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from kernsim.cli_args import Parser, UsageError
 from kernsim.cli_paths import output_file, output_folder
 from kernsim.cli_types import count, level
 from kernsim.errors import KernsimError
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide tables, no wrap
 err = Console(stderr=True)
-
-
-class UsageError(KernsimError):
-    """A command line that does not parse: unknown command, missing argument, bad value."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is a :class:`UsageError` (one line, exit 2), not
-    argparse's two-line message."""
-
-    def error(self, message: str):
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
 # --------------------------------------------------------------------------- commands
@@ -273,6 +262,17 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(a: argparse.Namespace) -> int:
+    from kernsim.analysis.sensitivity import analyze, render, write
+
+    folder = output_folder(a.out, "--out") if a.out else a.folder
+    table = analyze(a.folder, a.metric, a.level, a.resamples, a.baseline)
+    out.print(render(table))
+    for path in write(table, folder):
+        out.print(f"wrote {escape(str(path))}", highlight=False, soft_wrap=True)
+    return 0
+
+
 def cmd_verify(a: argparse.Namespace) -> int:
     from kernsim.experiment.verify import verify as check
 
@@ -413,6 +413,16 @@ def parser() -> Parser:
                 "and the standard plots.")
     p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
     p.add_argument("--out", type=Path, help="HTML file (default: FOLDER/report.html).")
+
+    p = command("sensitivity", cmd_sensitivity, "First-order and total Sobol' indices, with "
+                "bootstrap CIs, of a method = \"saltelli\" sweep; also as CSV and JSON.")
+    p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
+    p.add_argument("-m", "--metric", required=True, help="The metric, e.g. throughput.")
+    p.add_argument("--baseline", metavar="KEY=VALUE", help="Analyse METRIC / METRIC[KEY=VALUE] "
+                   "- 1 at each sample point (KEY: a swept grid key).")
+    p.add_argument("--level", type=level, default=0.95, help="CI level (default 0.95).")
+    p.add_argument("--resamples", type=count(2), default=1000, help="Bootstrap resamples (default 1000).")
+    p.add_argument("--out", type=Path, help="Folder for the CSV and JSON (default: FOLDER).")
 
     p = command("verify", cmd_verify, "Check a results folder: every task present once, "
                 "sha256 of every part as the manifest recorded, results.parquet equal to the "

@@ -11,8 +11,11 @@ in :mod:`kernsim.stats`:
 - ``compare``: ``paired_difference``, ``paired_differences``, ``independent_difference``,
   ``variance_reduction``
 - ``failures``: ``blast_radius_pmf`` (PMF and ECDF with CIs), ``outage_fraction``
+- ``sensitivity``: ``sobol_indices`` (first-order and total Sobol' indices of a
+  Saltelli sweep, bootstrap CIs; ``kernsim sensitivity``); in the module, ``analyze``
+  of a results folder and ``sample_values`` (what the indices apportion)
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
-  ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``
+  ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``, ``sensitivity``
 - ``html``: ``build_report`` (``kernsim report``)
 """
 
@@ -31,6 +34,7 @@ _HOME = {
     "blast_radius_pmf": "kernsim.analysis.failures",
     "outage_fraction": "kernsim.analysis.failures",
     "build_report": "kernsim.analysis.html",
+    "sobol_indices": "kernsim.analysis.sensitivity",
 }
 
 __all__ = list(_HOME)

@@ -16,31 +16,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from contextlib import contextmanager
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from kernsim.analysis.failures import blast_radius_pmf
+from kernsim.analysis.figure import categorical_axis as _categorical_axis
+from kernsim.analysis.figure import colors as _colors
+from kernsim.analysis.figure import figure as _figure
+from kernsim.analysis.figure import finish as _finish
+from kernsim.analysis.figure import maybe_log as _maybe_log
+from kernsim.analysis.figure import theme  # the look: plots.theme stays importable
 from kernsim.stats.intervals import proportion_ci, t_interval
 
-PALETTE = "colorblind"
-RC = {"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
-      "savefig.dpi": 120, "savefig.bbox": "tight", "legend.frameon": False}
 CPU_ORDER = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")
 PERCENTILE = re.compile(r"^response_p(\d+(?:\.\d+)?)$")
-
-
-@contextmanager
-def theme():
-    """The one seaborn look of every kernsim plot (a context manager, nothing global)."""
-    import seaborn as sns
-
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.9), \
-            mpl.rc_context(RC), sns.color_palette(PALETTE):
-        yield
 
 
 # --- metric vs a swept parameter -----------------------------------------------------------
@@ -360,6 +351,51 @@ def warmup(series, cut) -> Figure:
     return fig
 
 
+# --- Sobol' sensitivity indices ------------------------------------------------------------
+
+
+def sensitivity(table: pd.DataFrame) -> Figure:
+    """First-order (S1) and total (ST) Sobol' indices per parameter, with their CIs.
+
+    ``table`` is what ``kernsim.analysis.sensitivity.sobol_indices`` returns (or the
+    CSV ``kernsim sensitivity`` writes); one panel per group of the other swept keys.
+    ST well above S1 means the parameter acts through interactions; a bar whose CI
+    reaches 0 is not resolved from no effect.
+    """
+    heads = [c for c in table.columns if c != "parameter" and not c.startswith(("S1", "ST"))]
+    prefix = _dotted_prefix(list(dict.fromkeys(table["parameter"])))
+    long = pd.concat([table.assign(index=name, mean=table[k], lo=table[f"{k}_low"],
+                                   hi=table[f"{k}_high"],
+                                   parameter=table["parameter"].str.removeprefix(prefix))
+                      for k, name in (("S1", "first-order S1"), ("ST", "total ST"))])
+    groups = list(long.assign(_g=labels(long, heads)).groupby("_g", sort=False))
+    level = table.attrs.get("level")
+    what = table.attrs.get("quantity", table.attrs.get("metric", "the metric"))
+    with theme():
+        fig, axes = _figure(ncols=len(groups), width=max(6.4, 4.2 * len(groups)))
+        for ax, (name, part) in zip(np.atleast_1d(axes), groups):
+            _grouped_bars(ax, part, ["parameter"], "index")
+            low = min(0.0, float(part["lo"].min()))
+            ax.set_ylim(low - 0.02, max(1.0, float(part["hi"].max())) + 0.02)
+            ax.axhline(0, color="0.4", lw=0.8)
+            _finish(ax, f"parameter ({prefix}…)" if prefix else "parameter",
+                    "share of variance (0–1)", legend="", outside=True,
+                    title=f"{', '.join(heads)} = {name}" if heads else "")
+        fig.suptitle(f"Sobol' indices of {what}" + (f" ({level:.0%} bootstrap CI)" if level
+                                                    else ""), fontsize="medium")
+    return fig
+
+
+def _dotted_prefix(names: list[str]) -> str:
+    """The dotted prefix all ``names`` share (``"system."``); each keeps its last part."""
+    common = []
+    for part in zip(*(n.split(".")[:-1] for n in names)) if len(names) > 1 else ():
+        if len(set(part)) > 1:
+            break
+        common.append(part[0])
+    return "".join(f"{c}." for c in common)
+
+
 # --- tables and helpers --------------------------------------------------------------------
 
 
@@ -439,48 +475,6 @@ def _bar_points(ax, points, lock, xs, pos, color) -> None:
     lab = labels(frame, by)
     x = lab.map(where).to_numpy(dtype=float)
     ax.scatter(x, frame[col], s=8, color="0.15", alpha=0.6, zorder=3, lw=0)
-
-
-def _categorical_axis(ax, pos, names, title: str | None) -> None:
-    names = [str(n) for n in names]
-    ax.set_xticks(pos, names, rotation=30 if max(map(len, names), default=0) > 6 else 0,
-                  ha="right" if max(map(len, names), default=0) > 6 else "center")
-    if title:
-        ax.set_xlabel(title)
-    ax.grid(axis="x", visible=False)
-
-
-def _figure(nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.2,
-            sharex: bool = False):
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(nrows, ncols, sharex=sharex, squeeze=True)
-    return fig, axes
-
-
-def _finish(ax, xlabel, ylabel, title: str, legend: str | None, outside: bool = False) -> None:
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize="medium")
-    handles, _ = ax.get_legend_handles_labels()
-    if legend is not None and handles:
-        kw = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)} if outside else {}
-        ax.legend(title=legend, fontsize="small", title_fontsize="small", **kw)
-
-
-def _maybe_log(ax, x: pd.Series, logx: bool | None) -> None:
-    if not pd.api.types.is_numeric_dtype(x):
-        return
-    lo, hi = float(x.min()), float(x.max())
-    if logx or (logx is None and lo > 0 and hi / lo > 20):
-        ax.set_xscale("log")
-
-
-def _colors(n: int) -> list:
-    import seaborn as sns
-
-    return sns.color_palette(PALETTE, max(n, 1))
 
 
 def _params(df: pd.DataFrame) -> list[str]:

@@ -4,8 +4,10 @@
 hold ``[sweep.zip]``, dotted keys mapped to lists of one length that vary
 together (one axis of the grid; ``[[sweep.zip]]`` repeated gives several such
 axes), and may declare a sampled design with the
-reserved keys ``method`` ("lhs" or "sobol"), ``n`` and ``ranges`` (dotted key ->
-[low, high]); integer bounds give integer values. All parts combine as a product.
+reserved keys ``method`` ("lhs", "sobol" or "saltelli"), ``n`` and ``ranges`` (dotted
+key -> [low, high]); integer bounds give integer values. All parts combine as a
+product, the sampled design varying fastest. ``"saltelli"`` is the design Sobol'
+indices need: ``n`` base samples make ``n·(d+2)`` points (:mod:`.saltelli`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from kernsim.errors import ConfigError
+from kernsim.experiment import saltelli
 
 RESERVED = ("method", "n", "ranges", "seed", "zip")
+METHODS = ("lhs", "sobol", "saltelli")
 
 
 def flatten(table: dict, prefix: str = "") -> dict[str, Any]:
@@ -58,7 +62,9 @@ def _count(sweep: dict) -> int:
         count *= max(lengths, default=1)
     n = sweep.get("n")
     if sweep.get("method") is not None and isinstance(n, int) and not isinstance(n, bool):
-        count *= max(n, 1)
+        ranges = sweep.get("ranges")
+        d = len(flatten(ranges)) if isinstance(ranges, dict) else 0
+        count *= saltelli.rows(d, max(n, 1)) if sweep["method"] == "saltelli" else max(n, 1)
     return count
 
 
@@ -117,10 +123,11 @@ def _sampled(sweep: dict, seed: int) -> list[dict[str, Any]]:
     method = sweep.get("method")
     if method is None:
         if "ranges" in sweep or "n" in sweep:
-            raise ConfigError("sweep.method: missing; 'ranges' and 'n' need method = \"lhs\" or \"sobol\"")
+            raise ConfigError("sweep.method: missing; 'ranges' and 'n' need method = "
+                              "\"lhs\", \"sobol\" or \"saltelli\"")
         return [{}]
-    if method not in ("lhs", "sobol"):
-        raise ConfigError(f"sweep.method = {method!r}: allowed: 'lhs', 'sobol'")
+    if method not in METHODS:
+        raise ConfigError(f"sweep.method = {method!r}: allowed: 'lhs', 'sobol', 'saltelli'")
     ranges = _ranges(sweep.get("ranges"))
     n = sweep.get("n")
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
@@ -129,6 +136,8 @@ def _sampled(sweep: dict, seed: int) -> list[dict[str, Any]]:
     if not isinstance(own, int) or isinstance(own, bool) or not 0 <= own < 2**63:
         raise ConfigError(f"sweep.seed = {own!r}: must be an integer in [0, 2⁶³) "
                           "(the sample's own seed; default experiment.seed)")
+    if method == "saltelli":
+        saltelli.check_base(n)
     unit = _unit_sample(method, len(ranges), n, own)
     return [_scale(row, ranges) for row in unit]
 
@@ -149,6 +158,8 @@ def _ranges(ranges: Any) -> dict[str, tuple]:
 def _unit_sample(method: str, d: int, n: int, seed: int) -> np.ndarray:
     from scipy.stats import qmc  # imported here: scipy.stats costs a second at start-up
 
+    if method == "saltelli":
+        return saltelli.unit_sample(d, n, seed)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5EED,)))
     if method == "lhs":
         return qmc.LatinHypercube(d=d, rng=rng).random(n)

@@ -260,12 +260,12 @@ def figure(pub: pd.DataFrame, cal: Calibration, curves: pd.DataFrame):
     import seaborn as sns
     from matplotlib.figure import Figure
 
-    from kernsim.analysis import plots
+    from kernsim.analysis import figure
 
-    with plots.theme():
+    with figure.theme():
         fig = Figure(figsize=(13, 4))
         axes = fig.subplots(1, len(FRACTIONS), sharey=True)
-        colors = dict(zip(KINDS, sns.color_palette(plots.PALETTE, len(KINDS) + 1)))
+        colors = dict(zip(KINDS, sns.color_palette(figure.PALETTE, len(KINDS) + 1)))
         for ax, f in zip(axes, FRACTIONS):
             for kind in KINDS:
                 c = curve(curves, f, kind)

@@ -198,12 +198,12 @@ def figure(rows: list[Row], pub: pd.DataFrame):
     import seaborn as sns
     from matplotlib.figure import Figure
 
-    from kernsim.analysis import plots
+    from kernsim.analysis import figure
 
-    with plots.theme():
+    with figure.theme():
         fig = Figure(figsize=(10, 4))
         left, right = fig.subplots(1, 2)
-        colors = sns.color_palette(plots.PALETTE, 2)
+        colors = sns.color_palette(figure.PALETTE, 2)
         lat = {r.system: r for r in rows if r.quantity == "getpid latency"}
         xs = np.arange(len(SYSTEMS))
         left.bar(xs - 0.2, [published.value(pub, "getpid latency", s) for s in SYSTEMS], 0.4,

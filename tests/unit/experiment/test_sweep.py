@@ -1,5 +1,5 @@
 """``kernsim.experiment.sweep``: sweep expansion: grid order and count, zip, sampled designs
-(lhs, sobol), nested form."""
+(lhs, sobol, saltelli), nested form."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from kernsim.errors import ConfigError
 from kernsim.experiment.load import from_dict
-from kernsim.experiment.sweep import expand
+from kernsim.experiment.sweep import MAX_POINTS, expand
 
 BASE = """\
 [experiment]
@@ -79,6 +79,49 @@ def test_sampled_design_is_a_function_of_the_seed(method):
 def test_lhs_puts_one_point_in_each_of_n_equal_strata():
     points = expand({"method": "lhs", "n": 10, "ranges": {"f": [0.0, 10.0]}}, seed=5)
     assert sorted(int(p["f"]) for p in points) == list(range(10))
+
+
+SALTELLI = {"method": "saltelli", "n": 8, "ranges": {"f": [0.5, 2.5], "g": [-1.0, 1.0],
+                                                  "k": [1, 9]}}
+
+
+def test_saltelli_design_is_n_times_d_plus_2_points_in_the_a_ab_b_layout():
+    """Per base sample j: A_j, then A_j with parameter i taken from B_j (i = 1..d), then B_j."""
+    points = expand(SALTELLI, seed=11)
+    d, n = 3, 8
+    assert len(points) == n * (d + 2)
+    assert all(0.5 <= p["f"] <= 2.5 and -1 <= p["g"] <= 1 and type(p["k"]) is int
+               for p in points)
+    keys = ["f", "g", "k"]
+    for j in range(n):
+        block = points[j * (d + 2):(j + 1) * (d + 2)]
+        a, b = block[0], block[-1]
+        assert a["f"] != b["f"] and a["g"] != b["g"]  # independent halves
+        for i, key in enumerate(keys):
+            assert block[1 + i] == {**a, key: b[key]}
+
+
+def test_saltelli_design_is_a_function_of_its_seed_and_not_another_methods_sample():
+    assert expand(SALTELLI, seed=1) == expand(SALTELLI, seed=1)
+    assert expand(SALTELLI, seed=1) != expand(SALTELLI, seed=2)
+    assert expand({**SALTELLI, "seed": 2}, seed=1) == expand(SALTELLI, seed=2)
+    sobol = expand({**SALTELLI, "method": "sobol"}, seed=1)
+    assert sobol[0] not in expand(SALTELLI, seed=1)  # its own stream
+
+
+@pytest.mark.parametrize("n", [1, 3, 12])
+def test_saltelli_needs_a_power_of_two_base_samples(n):
+    with pytest.raises(ConfigError, match=r"^sweep\.n = \d+: method = \"saltelli\" needs a power"):
+        expand({**SALTELLI, "n": n}, seed=0)
+
+
+def test_saltelli_points_are_counted_with_the_d_plus_2_factor_before_any_is_built():
+    """4096 base samples of 5 parameters are 28,672 points: refused, though n < the limit."""
+    n = 4096
+    ranges = {f"p{i}": [0.0, 1.0] for i in range(5)}
+    assert n < MAX_POINTS < n * 7
+    with pytest.raises(ConfigError, match="28,672 design points"):
+        expand({"method": "saltelli", "n": n, "ranges": ranges}, seed=0)
 
 
 def test_sampled_design_combines_with_the_grid_as_a_product():
