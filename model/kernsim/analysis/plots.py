@@ -22,12 +22,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kernsim.analysis.failures import blast_radius_pmf
+from kernsim.analysis.figure import axis_label, display_unit, probability_axis, theme
 from kernsim.analysis.figure import categorical_axis as _categorical_axis
 from kernsim.analysis.figure import colors as _colors
 from kernsim.analysis.figure import figure as _figure
 from kernsim.analysis.figure import finish as _finish
 from kernsim.analysis.figure import maybe_log as _maybe_log
-from kernsim.analysis.figure import theme  # the look: plots.theme stays importable
 from kernsim.stats.intervals import proportion_ci, t_interval
 
 CPU_ORDER = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")
@@ -49,6 +49,8 @@ def metric_vs_param(df: pd.DataFrame, metric: str, x: str | None = None,
     x = x or default_x(df)
     hue = _as_list(hue) if hue is not None else [p for p in _params(df) if p != x]
     table = ci_table(df, [*hue, x], metric, level)
+    div, shown = display_unit(metric, table["mean"])
+    table[["mean", "lo", "hi"]] /= div
     table["_hue"] = labels(table, hue)
     table["_x"], ticks = _x_positions(table[x])
     with theme():
@@ -58,8 +60,9 @@ def metric_vs_param(df: pd.DataFrame, metric: str, x: str | None = None,
             part = part.sort_values("_x")
             ax.plot(part["_x"], part["mean"], marker="o", color=color, label=name or metric)
             ax.fill_between(part["_x"], part["lo"], part["hi"], color=color, alpha=0.2, lw=0)
-        _finish(ax, x, metric, title=f"{metric} (mean, {level:.0%} CI over replications)",
-                legend=", ".join(hue) if hue else None)
+        _finish(ax, x, axis_label(metric, shown), legend=", ".join(hue) if hue else None,
+                title=f"{metric} (mean, {level:.0%} CI over replications)")
+        probability_axis(ax, metric)
         if ticks is not None:
             _categorical_axis(ax, np.arange(len(ticks)), ticks, x)
         else:
@@ -228,11 +231,13 @@ def blast_radius(df: pd.DataFrame, by: str | Sequence[str],
     frame = df.dropna(subset=[column]).assign(_hue=lambda d: labels(d, by))
     table = blast_radius_pmf(frame, "_hue", column, level).rename(
         columns={"value": "_x", "p": "mean", "p_lo": "lo", "p_hi": "hi"})
+    table.loc[table["count"] == 0, ["lo", "hi"]] = 0.0  # no bar, so no whisker in the air
     with theme():
         fig, ax = _figure()
         _grouped_bars(ax, table, ["_x"], "_hue")
         _finish(ax, "components affected per failure", "probability",
                 title=f"blast radius PMF ({level:.0%} Wilson CI)", legend=", ".join(by))
+        ax.set_ylim(0.0, 1.02)
     return fig
 
 
@@ -255,9 +260,8 @@ def availability(df: pd.DataFrame, by: str | Sequence[str] | None = None,
     with theme():
         fig, ax = _figure(width=max(6.0, 0.6 * len(table) + 2))
         _grouped_bars(ax, table, by, "_hue")
-        low = float(np.nanmin(table["lo"]))
-        ax.set_ylim(max(0.0, low - 0.1 * (1 - low) - 1e-9), 1.0 + 1e-3)
-        _finish(ax, None, metric, title=f"{metric} (mean, {level:.0%} CI)",
+        ax.set_ylim(0.0, 1.02)  # a probability: the whole scale, not a zoom
+        _finish(ax, None, axis_label(metric, "fraction"), title=f"{metric} (mean, {level:.0%} CI)",
                 legend=", ".join(hue) if hue else None)
     return fig
 

@@ -56,11 +56,30 @@ def test_metric_vs_param_draws_one_line_and_band_per_architecture(results):
     assert ax.get_legend().get_title().get_text() == "system.architecture"
 
 
-def test_metric_vs_param_band_is_the_t_interval(results):
-    fig = plots.metric_vs_param(results, "throughput")
+def test_metric_vs_param_band_is_the_t_interval_in_the_unit_on_the_axis(results):
+    fig = plots.metric_vs_param(results, "throughput")  # 1e5 to 4e5 per s: shown in k/s
     line = fig.axes[0].lines[0]  # monolithic, the first in design-point order
     mono1 = results.query("`system.architecture` == 'monolithic' and `system.cores` == 1")
-    assert line.get_ydata()[0] == pytest.approx(mono1["throughput"].mean())
+    assert fig.axes[0].get_ylabel() == "throughput (k/s)"
+    assert line.get_ydata()[0] == pytest.approx(mono1["throughput"].mean() / 1e3)
+
+
+@pytest.mark.parametrize(("metric", "values", "shown"), [
+    ("response_mean", [3.0, 800.0], (1.0, "µs")), ("response_mean", [2e3, 9e4], (1e3, "ms")),
+    ("mttf_system", [4.37e12], (8.64e10, "days")), ("throughput", [5e6], (1e6, "M/s")),
+    ("throughput", [0.2], (1.0, "/s")), ("queue.fs", [3e6], (1.0, "requests")),
+    ("migration.bytes_moved", [3 * 2**30], (2**30, "GiB")), ("system.cores", [4], (1.0, "")),
+])
+def test_display_unit_follows_the_unit_table_and_the_data(metric, values, shown):
+    from kernsim.analysis.figure import display_unit
+
+    assert display_unit(metric, values) == shown
+
+
+def test_fractions_and_probabilities_are_drawn_on_the_whole_0_to_1_scale(results):
+    util = plots.metric_vs_param(results, "cpu.idle").axes[0]
+    assert util.get_ylim() == (0.0, 1.02) and util.get_ylabel() == "cpu.idle (fraction)"
+    assert plots.availability(results).axes[0].get_ylim() == (0.0, 1.02)
 
 
 def test_metric_vs_categorical_param_draws_one_line_per_core_count(results):
@@ -119,6 +138,17 @@ def test_blast_radius_pmf_bars_per_group_and_value():
     assert [p.get_height() for p in mono] == pytest.approx(
         [expected.get(v, 0.0) for v in range(fail["blast_radius_components"].min(),
                                              fail["blast_radius_components"].max() + 1)])
+    assert ax.get_ylim() == (0.0, 1.02)
+
+
+def test_a_blast_radius_never_seen_keeps_its_place_without_a_whisker():
+    fail = pd.DataFrame({"arch": ["a"] * 4 + ["b"] * 4,
+                         "blast_radius_components": [0, 0, 1, 3, 0, 1, 1, 1]})
+    ax = plots.blast_radius(fail, "arch").axes[0]
+    assert len(ax.patches) == 2 * 4  # radii 0..3 for both groups; 2 is never seen
+    whiskers = [seg for coll in ax.collections for seg in coll.get_segments()]
+    zero_length = [s for s in whiskers if s[0][1] == s[1][1]]
+    assert len(whiskers) == 8 and len(zero_length) == 3  # a: 2; b: 2 and 3
 
 
 def test_availability_draws_one_bar_per_design_point(results):
