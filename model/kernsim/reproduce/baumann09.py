@@ -48,7 +48,7 @@ class Calibration:
     cores: int                 # the core count of the 16-core figure
 
     def shared(self, n) -> np.ndarray:
-        """Closed form, every core queued: n (s + c·n/2)."""
+        """Closed form, every core queued: n (s + c·n/2) from two cores, s alone."""
         return calibrate.ticket_update_cost(np.asarray(n, float), self.section, self.c)
 
     def messages(self, n) -> np.ndarray:
@@ -172,8 +172,17 @@ def discussion(rows: list[Row], cal: Calibration) -> list[str]:
         "published \"under 30\" it takes as the update's work s: the ticket hand-off is charged "
         "only when another core holds or waits for the line. The row is a calibration input, "
         "so it is shown, not judged."),
-        ("data/published records neither the message-passing curve nor the crossover, so those "
-        "rows are model-only: this study has no judged prediction yet."),
+        ("No judged prediction: the paper's figures in data/published are four, and none is "
+        "left to predict. Two fix the shared-memory model (the 1-core cost sets s, the 16-core "
+        "extra cost c), one the message cost (URPC, 450 cycles); L4's 424-cycle IPC belongs to "
+        "another system. The message-passing curve and the crossover are not published, so "
+        "those rows are model-only. (The 1-core figure is a bound, tag-B material, but it could "
+        "be judged only if s came from elsewhere; any s in 0..30 gives c within 4%.)"),
+        ("What the model cannot express, and so does not predict: several cache lines per update "
+        "(the paper's SHM2/4/8 curves: one line, one lock here), the coherence protocol itself "
+        "(a transfer costs c whatever the distance between cores), URPC's pipelining of several "
+        "outstanding messages (one request at a time per client), and the 8-core Intel "
+        "machine."),
     ]
 
 
