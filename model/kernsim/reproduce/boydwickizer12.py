@@ -55,8 +55,8 @@ TOLERANCE_CHANGES = [
     ("tags F and D: ±5% of full scale → ±5% of full scale and at most ±50% of the value "
      "(tolerances.py, once per tag); it changes one row here, the 3.2% curve's ≈1 at 48 cores: "
      "±2.4 (anything from 0 to 3.4) → ±0.5. Why: a reading written '≈1' states the value to "
-     "half a unit of its one digit, ±50%; decided from how the readings are written, before "
-     "this study's result under the new rule was seen"),
+     "half a unit of its one digit, ±50%; decided from how the readings are written, not "
+     "from this row's model value (about 0.5–0.6, seen under the old rule)"),
 ]
 
 
