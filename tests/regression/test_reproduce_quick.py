@@ -44,6 +44,10 @@ def test_boydwickizer12_ticket_collapses_and_mcs_does_not(tmp_path):
         assert ticket[-1] < 0.5 * ticket.max(), f"{f}: ticket does not collapse: {ticket}"
         assert mcs[-1] >= 0.9 * mcs.max(), f"{f}: MCS collapses: {mcs}"
         assert mcs[-1] > 2 * ticket[-1], f"{f}: MCS at 48 cores {mcs[-1]}, ticket {ticket[-1]}"
+    # a bimodal point reports two modes whose shares add up, and stands for one of them
+    two = curves[curves["bimodal"]]
+    assert ((two["low_share"] + two["high_share"]).round(12) == 1).all()
+    assert (two["sim"].eq(two["low_mode"]) | two["sim"].eq(two["high_mode"])).all()
     # a smaller serial fraction peaks later (predicted curves, not the fitted one)
     peaks = {r.system: r.mean for r in result.rows if r.quantity == "ticket peak cores"}
     assert peaks["f = 3.2%"] < peaks["f = 0.4%"] <= peaks["f = 0.2%"]

@@ -7,7 +7,9 @@ of cores holding or waiting for the lock is a birth–death chain on 0..n:
 
 - birth ``(n − k) / a`` (a core finishes its parallel work and asks),
 - death ``1 / (s + h(k))`` for k ≥ 1 (the holder releases), where the hand-off
-  cost is ``h(k) = c·k/2`` for a ticket lock and ``h(k) = c`` for MCS.
+  cost is ``h(k) = c·k/2`` for a ticket lock when another core holds or waits
+  (k ≥ 2) and ``h(1) = 0`` (the holder alone: the paper's chain charges c/2
+  there), and ``h(k) = c`` for MCS.
 
 Throughput is ``X = Σ_{k≥1} P_k / (s + h(k))`` per unit time, which equals the
 arrival rate ``(n − E[k]) / a``; ``n − E[k]`` (the expected number of cores
@@ -46,7 +48,7 @@ def birth_death(births: np.ndarray, deaths: np.ndarray) -> np.ndarray:
 def handoff(kind: str, c: float) -> Callable[[int], float]:
     """h(k): the hand-off cost with k cores holding or waiting."""
     if kind == "ticket":
-        return lambda k: c * k / 2.0
+        return lambda k: c * k / 2.0 if k >= 2 else 0.0
     if kind == "mcs":
         return lambda k: c
     raise ValueError(f"lock kind {kind!r}: the chain knows ticket and mcs")

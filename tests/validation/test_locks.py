@@ -150,11 +150,12 @@ def test_markov_mcs_with_cost_is_repairman_with_longer_service():
 
 
 def test_markov_ticket_chain_by_hand_for_two_cores():
-    """n = 2: P1/P0 = (2/a)(s + c/2), P2/P1 = (1/a)(s + c); X = P1/(s + c/2) + P2/(s + c)."""
+    """n = 2, h(1) = 0 (the holder alone), h(2) = c·2/2 = c: P1/P0 = (2/a)·s,
+    P2/P1 = (1/a)(s + c); X = P1/s + P2/(s + c)."""
     a, s, c = 3.0, 1.0, 0.5
-    r1, r2 = (2 / a) * (s + c / 2), (1 / a) * (s + c)
+    r1, r2 = (2 / a) * s, (1 / a) * (s + c)
     p0 = 1 / (1 + r1 + r1 * r2)
-    x = p0 * r1 / (s + c / 2) + p0 * r1 * r2 / (s + c)
+    x = p0 * r1 / s + p0 * r1 * r2 / (s + c)
     assert mk.lock_chain(2, a, s, c, "ticket")["throughput"] == pytest.approx(x, rel=1e-12)
 
 
@@ -273,22 +274,23 @@ def test_one_core_ticket_and_mcs_identical_without_cost():
     assert same(once(one_core("ticket", 0.0)), once(one_core("mcs", 0.0)))
 
 
-def test_one_core_ticket_is_mcs_at_half_the_cost():
-    """n = 1: k ≡ 1 while the lock is held, so the ticket hand-off c·1/2 is exactly (in
-    floating point too) MCS's constant c/2: bit-identical metrics. With the same c the
-    two differ (h = c/2 vs c): the chain charges an uncontended ticket lock c/2, so
-    "no contention ⇒ identical" holds only for c = 0."""
+def test_one_core_ticket_costs_no_hand_off_whatever_c():
+    """n = 1: k ≡ 1 while the lock is held (no other core holds or waits for the line), so
+    the ticket hand-off is 0 whatever c: bit-identical to c = 0 and to MCS at c = 0. MCS
+    charges its constant c even alone, so with the same c > 0 it differs."""
     c = 0.5
     ticket = once(one_core("ticket", c))
-    assert same(ticket, once(one_core("mcs", c / 2)))
+    assert same(ticket, once(one_core("ticket", 0.0)))
+    assert same(ticket, once(one_core("mcs", 0.0)))
     assert ticket["throughput"] != once(one_core("mcs", c))["throughput"]
 
 
 @pytest.mark.parametrize("kind", ["ticket", "mcs"])
 def test_one_core_throughput_is_one_cycle(share_dir, kind):
-    """n = 1 is a renewal process: cycle a + s + h(1), so X = 1/(a + s + h(1))."""
+    """n = 1 is a renewal process: cycle a + s + h(1), so X = 1/(a + s + h(1)), with
+    h(1) = 0 for ticket (nobody else wants the line) and c for MCS."""
     a, s, c = 3.0, 1.0, 0.5
-    h = c / 2 if kind == "ticket" else c
+    h = 0.0 if kind == "ticket" else c
     rows = replicate(one_core(kind, c), share_dir)
     check(f"{kind} n=1, a={a}, s={s}, c={c}: throughput /s", 1e6 / (a + s + h),
           column(rows, "throughput"))

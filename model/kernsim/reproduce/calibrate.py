@@ -6,6 +6,9 @@ the studies say which rows go in. Times: cycles and µs (the model's unit).
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+
 
 def cycles_to_us(cycles: float, mhz: float) -> float:
     """``cycles`` at a clock of ``mhz`` MHz, in µs (one MHz is one cycle per µs)."""
@@ -40,18 +43,22 @@ def parallel_work(section: float, fraction: float) -> float:
 def ticket_transfer_cost(extra: float, cores: int, section: float) -> float:
     """Cache-line cost ``c`` of a ticket lock that every core always queues for.
 
-    With no parallel work all ``n`` cores hold or wait (k = n) and each
+    With no parallel work all ``n ≥ 2`` cores hold or wait (k = n) and each
     acquisition holds the line for s + c·n/2, so one update takes
-    n (s + c·n/2) from asking to release. The extra cost over one core,
-    n (s + c·n/2) − (s + c/2) = (n − 1) s + c (n² − 1)/2, equals ``extra``."""
+    n (s + c·n/2) from asking to release; one core alone holds it for s (no
+    other core wants the line: no hand-off). The extra cost over one core,
+    n (s + c·n/2) − s = (n − 1) s + c·n²/2, equals ``extra``:
+    c = 2 (extra − (n − 1) s) / n²."""
     if cores < 2:
         raise ValueError(f"cores {cores!r}: the extra cost needs at least 2 cores")
-    c = 2 * (extra - (cores - 1) * section) / (cores * cores - 1)
+    c = 2 * (extra - (cores - 1) * section) / (cores * cores)
     if c <= 0:
         raise ValueError(f"extra cost {extra!r} at {cores} cores is below (n − 1)·s: no c > 0 fits")
     return c
 
 
-def ticket_update_cost(cores: int, section: float, c: float) -> float:
-    """Mean cycles per update with every core queued on the ticket lock: n (s + c·n/2)."""
-    return cores * (section + c * cores / 2)
+def ticket_update_cost(cores: npt.ArrayLike, section: float, c: float) -> np.ndarray:
+    """Mean cycles per update with every core queued on the ticket lock: n (s + c·n/2) for
+    n ≥ 2 cores, s for one (the hand-off needs another core); ``cores`` may be an array."""
+    n = np.asarray(cores, float)
+    return np.where(n >= 2, n * (section + c * n / 2), section)

@@ -3,9 +3,11 @@
 ``n`` cores each loop over parallel work of mean ``a`` and a serial section of
 mean ``s`` under one lock. State ``k`` = cores holding or waiting, k = 0..n:
 birth ``(n − k)/a``, death ``1/(s + h(k))`` with the hand-off ``h(k) = c·k/2``
-(ticket; the form the reading reports give and ``kernsim.system.locks`` uses;
-the paper's printed ∏(s + i·c) is the same chain with c halved) or ``h = c``
-(MCS). Speedup = ``n − E[k]``, the cores doing parallel work on average.
+for ``k ≥ 2`` and ``h(1) = 0`` (ticket: the form ``kernsim.system.locks`` uses,
+no hand-off while no other core holds or waits for the line; the reading
+reports' chain charges ``c/2`` in state 1 too, and the paper's printed
+∏(s + i·c) is theirs with c halved) or ``h = c`` (MCS). Speedup = ``n − E[k]``,
+the cores doing parallel work on average.
 
 This copy belongs to the reproduction (it fits c and draws the chain beside
 the simulator); ``tests/validation/markov.py`` is the independent test-side one.
@@ -29,9 +31,9 @@ def stationary(births: np.ndarray, deaths: np.ndarray) -> np.ndarray:
 
 
 def handoff(kind: str, c: float, k: np.ndarray) -> np.ndarray:
-    """h(k) for k cores holding or waiting."""
+    """h(k) for k cores holding or waiting (k ≥ 1)."""
     if kind == "ticket":
-        return c * k / 2.0
+        return np.where(k >= 2, c * k / 2.0, 0.0)
     if kind == "mcs":
         return np.full(len(k), float(c))
     raise ValueError(f"lock kind {kind!r}: allowed: {', '.join(KINDS)}")

@@ -5,14 +5,17 @@ core, or asleep without one), holds the lock for its critical section of
 ``work`` µs (the section's mean is ``mean``) and releases it; the lock then
 hands the job back with ``resume(job)``. Every kind is FIFO.
 
-Hand-off cost (Boyd-Wickizer et al. 2012): while ``k`` cores hold or wait for
-a ticket lock, an acquisition costs ``c·k/2`` extra (the cache-line transfers
-served before the next holder sees the release); MCS and the others cost a
-constant ``c``. For ticket and MCS the cost is spread over the hold: critical
-work of mean ``s`` progresses at rate ``s / (s + h(k))`` and is re-timed when
-``k`` changes. With exponential work this is exactly their Markov chain
-(service rate ``1/(s + c·k/2)`` in state ``k``). A section with no work
-(``mean = 0``) holds the lock for ``h(k)`` at its grant.
+Hand-off cost (Boyd-Wickizer et al. 2012): while ``k ≥ 2`` cores hold or wait
+for a ticket lock, an acquisition costs ``c·k/2`` extra (the cache-line
+transfers served before the next holder sees the release); with ``k = 1`` (the
+holder alone: no other core holds or waits for the line) it costs nothing, so
+an uncontended ticket lock is as cheap as its critical section. MCS and the
+others cost a constant ``c``. For ticket and MCS the cost is spread over the
+hold: critical work of mean ``s`` progresses at rate ``s / (s + h(k))`` and is
+re-timed when ``k`` changes. With exponential work this is exactly the
+birth–death chain with service rate ``1/(s + h(k))`` in state ``k``: the
+Boyd-Wickizer chain, except in state 1, where theirs charges ``c/2``. A
+section with no work (``mean = 0``) holds the lock for ``h(k)`` at its grant.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from kernsim.engine.monitor import Quantiles
 from kernsim.engine.sim import Sim
 
 KINDS = ("ticket", "mcs", "mutex", "rwlock")
+
+
+def ticket_handoff(c: float, k: int) -> float:
+    """A ticket lock's hand-off with ``k`` cores holding or waiting: ``c·k/2`` when another
+    core holds or waits for the line (``k ≥ 2``), nothing for the holder alone."""
+    return c * k / 2 if k > 1 else 0.0
 
 
 class Hold:
@@ -46,7 +55,8 @@ class Lock:
     through these hooks:
 
     - :meth:`handoff` ``(k)``: the extra cost of an acquisition with ``k``
-      cores holding or waiting (:class:`SpinLock`: ``c·k/2`` for ticket);
+      cores holding or waiting (:class:`SpinLock`: :func:`ticket_handoff` for
+      ticket);
     - :meth:`_can_grant` ``(job)`` / :meth:`_can_grant_head`: whether a new
       request, or the head of the queue, may be granted now (:class:`RWLock`
       lets readers share);
@@ -185,14 +195,15 @@ class Lock:
 
 
 class SpinLock(Lock):
-    """Ticket (hand-off ``c·k/2``) or MCS (constant ``c``): waiters spin on their cores."""
+    """Ticket (hand-off ``c·k/2`` for ``k ≥ 2``, none alone) or MCS (constant ``c``): waiters
+    spin on their cores."""
 
     def __init__(self, sim: Sim, name: str, c: float, resume: Callable, ticket: bool) -> None:
         super().__init__(sim, name, c, resume)
         self.ticket = ticket
 
     def handoff(self, k: int) -> float:
-        return self.c * k / 2 if self.ticket else self.c
+        return ticket_handoff(self.c, k) if self.ticket else self.c
 
     def request(self, job, work: float, mean: float, cat: str) -> None:
         """:meth:`Lock.request` with its steps inlined: a free lock nobody waits for is
@@ -230,7 +241,7 @@ class SpinLock(Lock):
         self.holds.append(hold)
         job.hold = hold
         if mean > 0:
-            hold.rate = rate = mean / (mean + (self.c * self.k / 2 if self.ticket else self.c))
+            hold.rate = rate = mean / (mean + self.handoff(self.k))
             hold.token = 1
             self.sim.after(max(work, 0.0) / rate, self._done, (hold, 1))
         else:
@@ -242,7 +253,7 @@ class SpinLock(Lock):
         hold.left = left = hold.left - (now - hold.last) * hold.rate
         hold.last = now
         mean = hold.mean
-        hold.rate = rate = mean / (mean + (self.c * self.k / 2 if self.ticket else self.c))
+        hold.rate = rate = mean / (mean + self.handoff(self.k))
         hold.token = token = hold.token + 1
         self.sim.after(max(left, 0.0) / rate, self._done, (hold, token))
 

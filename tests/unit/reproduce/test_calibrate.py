@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from kernsim.reproduce import calibrate
@@ -41,8 +42,15 @@ def test_parallel_work_refuses_fractions_outside_0_1(f):
 def test_ticket_transfer_cost_inverts_the_update_cost():
     s, n, extra = 30.0, 16, 12000.0
     c = calibrate.ticket_transfer_cost(extra, n, s)
-    assert c == pytest.approx(2 * (12000 - 15 * 30) / 255)
+    assert c == pytest.approx(2 * (12000 - 15 * 30) / 256)
     cost = calibrate.ticket_update_cost
     assert cost(n, s, c) - cost(1, s, c) == pytest.approx(extra, rel=1e-12)
+    assert cost(1, s, c) == s   # alone: no hand-off
+
+
+def test_ticket_update_cost_is_n_s_plus_c_n_over_2_from_two_cores():
+    s, c = 30.0, 4.0
+    cores = np.array([1, 2, 16])
+    assert calibrate.ticket_update_cost(cores, s, c).tolist() == [30.0, 2 * (30 + 4), 16 * (30 + 32)]
     with pytest.raises(ValueError):
         calibrate.ticket_transfer_cost(100.0, 16, 30.0)   # below (n − 1)·s: no c > 0

@@ -10,9 +10,9 @@ from kernsim.reproduce import calibrate, markov
 
 
 def test_chain_two_cores_by_hand():
-    """n = 2: P1/P0 = (2/a)(s + c/2), P2/P1 = (1/a)(s + c); speedup = 2 − E[k]."""
+    """n = 2, h(1) = 0, h(2) = c: P1/P0 = (2/a)·s, P2/P1 = (1/a)(s + c); speedup = 2 − E[k]."""
     a, s, c = 3.0, 1.0, 0.5
-    r1, r2 = (2 / a) * (s + c / 2), (1 / a) * (s + c)
+    r1, r2 = (2 / a) * s, (1 / a) * (s + c)
     p0 = 1 / (1 + r1 + r1 * r2)
     mean_k = p0 * (r1 + 2 * r1 * r2)
     assert markov.speedup(2, a, s, c, "ticket") == pytest.approx(2 - mean_k, rel=1e-12)

@@ -47,3 +47,17 @@ def test_every_published_figure_meant_for_prediction_has_a_tag_with_a_rule(study
     df = published.load(study)
     meant = df[(df["role"] == "prediction") & df["value"].notna()]
     assert set(meant["tag"]) <= set(TOLERANCES), study
+
+
+def test_a_relative_cap_bounds_a_scale_rule_only_for_small_values():
+    """5% of 48 is ±2.4; capped at 50% of the value, a reading of 1 is judged to ±0.5 and a
+    reading of 28 still to ±2.4 (the cap binds below 10% of full scale)."""
+    capped = Tolerance("scale", 0.05, "s", relative=0.5)
+    assert capped.half_width(1, 48) == 0.5 and capped.half_width(28, 48) == pytest.approx(2.4)
+    assert capped.contains(1, 1.45, scale=48) and not capped.contains(1, 0.45, scale=48)
+    assert not capped.contains(1, 3.3, scale=48)        # inside the uncapped ±2.4
+    assert "50% of the value" in capped.text("x", 1, 48) and "5% of 48" in capped.text("x", 28, 48)
+    for tag in ("F", "D"):
+        assert for_tag(tag).relative == 0.5, tag
+    with pytest.raises(ValueError):
+        Tolerance("rel", 0.1, "r", relative=0.5)       # a cap belongs to a scale rule

@@ -4,8 +4,9 @@ Jobs start on cores of their own and ask for the lock at chosen times with a cri
 section of ``work`` µs (of mean ``work``); when the lock hands a job back it gives its
 core up. Expected grant and release times follow from the module's rules by hand:
 
-- ticket: while ``k`` cores hold or wait, the holder's work runs at rate
-  ``s / (s + c·k/2)``, re-timed when ``k`` changes; MCS: ``s / (s + c)``;
+- ticket: while ``k ≥ 2`` cores hold or wait, the holder's work runs at rate
+  ``s / (s + c·k/2)``, alone (``k = 1``) at rate 1, re-timed when ``k`` changes;
+  MCS: ``s / (s + c)``;
 - a section with no work holds the lock for the hand-off cost at its grant;
 - mutex: waiters sleep without a core; the woken one pays a context switch, and every
   grant costs ``c``; reader-writer: readers share, a waiting writer blocks later readers.
@@ -111,17 +112,28 @@ def test_a_lock_never_acquired_has_no_wait_or_hold_statistics():
 
 def test_ticket_grants_in_fifo_order_and_each_hold_costs_c_k_over_2_for_its_k():
     """s = 4, c = 2; a, b, c ask at 0. a holds while k = 3 (b, c spin): 4 + 3 = 7; b holds
-    with k = 2: 4 + 2 = 6, until 13; c alone: 4 + 1 = 5, until 18."""
+    with k = 2: 4 + 2 = 6, until 13; c alone (k = 1, nobody else wants the line): 4 + 0,
+    until 17."""
     s = Scene("ticket", 2.0)
     s.line_up(4.0, "a", "b", "c")
     s.sim.run()
-    assert s.done == approx([(7.0, "a"), (13.0, "b"), (18.0, "c")])
+    assert s.done == approx([(7.0, "a"), (13.0, "b"), (17.0, "c")])
     m = s.metrics()
     assert m["lock.bkl.acquisitions"] == 3
     assert m["lock.bkl.wait_mean"] == pytest.approx((0 + 7 + 13) / 3, rel=REL)
-    assert m["lock.bkl.hold_mean"] == pytest.approx((7 + 6 + 5) / 3, rel=REL)
+    assert m["lock.bkl.hold_mean"] == pytest.approx((7 + 6 + 4) / 3, rel=REL)
     assert s.cores.busy["spin"] == pytest.approx(7 + 13, rel=REL)  # waiters spin on their cores
-    assert s.cores.busy["kernel"] == pytest.approx(7 + 6 + 5, rel=REL)  # holds, hand-off in
+    assert s.cores.busy["kernel"] == pytest.approx(7 + 6 + 4, rel=REL)  # holds, hand-off in
+
+
+def test_an_uncontended_ticket_lock_costs_nothing_and_mcs_costs_c():
+    """One job alone (k = 1) with s = 4, c = 2: no other core holds or waits for the line, so
+    the ticket hold is s = 4 exactly; MCS charges its constant c: 6."""
+    for kind, hold in (("ticket", 4.0), ("mcs", 6.0)):
+        s = Scene(kind, 2.0)
+        s.line_up(4.0, "a")
+        s.sim.run()
+        assert s.done == approx([(hold, "a")]), kind
 
 
 def test_mcs_hand_off_cost_is_c_whatever_the_number_waiting():
@@ -136,25 +148,31 @@ def test_mcs_hand_off_cost_is_c_whatever_the_number_waiting():
 
 
 def test_ticket_holder_is_retimed_when_a_waiter_arrives_mid_section():
-    """s = 4, c = 2: a alone progresses at 4/5 for 2 µs (1.6 of its 4 done), then at 4/6
-    while b spins: the rest 2.4 takes 3.6, so a releases at 5.6; b then holds 4 + 1."""
+    """s = 4, c = 2: a alone (k = 1, no hand-off) progresses at rate 1 for 2 µs (2 of its 4
+    done), then at 4/6 while b spins (k = 2): the rest 2 takes 3, so a releases at 5; b
+    then holds alone, 4 + 0, until 9."""
     s = Scene("ticket", 2.0)
     a, b = s.job("a"), s.job("b")
     s.ask(a, 4.0)
     s.ask(b, 4.0, at=2.0)
     s.sim.run()
-    assert s.done == approx([(2 + (4 - 2 * 4 / 5) * 6 / 4, "a"), (5.6 + 5, "b")])
-    assert s.metrics()["lock.bkl.wait_mean"] == pytest.approx((0 + 3.6) / 2, rel=REL)
+    assert s.done == approx([(2 + (4 - 2) * 6 / 4, "a"), (5.0 + 4, "b")])
+    assert s.metrics()["lock.bkl.wait_mean"] == pytest.approx((0 + 3) / 2, rel=REL)
 
 
 def test_a_section_without_work_holds_the_lock_for_the_hand_off_cost_at_its_grant():
-    """Ticket, c = 2, sections of 0: a is granted at k = 1 (holds 1), b at k = 2 (holds 2),
-    c at k = 1 (holds 1); arrivals after a grant do not re-time a section without work."""
+    """Ticket, c = 2, sections of 0: a is granted at k = 1 (holds 0), b at k = 2 (holds 2),
+    c at k = 1 (holds 0); arrivals after a grant do not re-time a section without work (b
+    and c ask before a's hold of 0 ends). MCS holds each for c = 2."""
     s = Scene("ticket", 2.0)
     s.line_up(0.0, "a", "b", "c")
     s.sim.run()
-    assert s.done == [(1.0, "a"), (3.0, "b"), (4.0, "c")]
-    assert s.metrics()["lock.bkl.hold_mean"] == (1 + 2 + 1) / 3
+    assert s.done == [(0.0, "a"), (2.0, "b"), (2.0, "c")]
+    assert s.metrics()["lock.bkl.hold_mean"] == (0 + 2 + 0) / 3
+    s = Scene("mcs", 2.0)
+    s.line_up(0.0, "a", "b", "c")
+    s.sim.run()
+    assert s.done == [(2.0, "a"), (4.0, "b"), (6.0, "c")]
 
 
 def test_an_abandoning_holder_passes_the_lock_on_at_once_and_its_section_never_ends():
