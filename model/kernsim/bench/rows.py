@@ -88,20 +88,22 @@ def _mmc_runs(opt: BenchOptions) -> tuple[int, int]:
 
 
 def measure_handwritten(opt: BenchOptions) -> Measurement:
-    n = opt.customers
-    timed_runs, extra = _mmc_runs(opt)
-    return measure("b", f"(b) hand-written SimPy M/M/{SERVERS}",
-                   f"{n:,} customers; Resource, a process per customer",
-                   lambda i, c: handwritten_mmc(n, _replication_seed(opt.seed, i), c),
-                   timed_runs, extra, opt.memory)
+    return _rival_mmc(opt, "b", "(b) hand-written SimPy", "Resource, a process per customer",
+                      handwritten_mmc)
 
 
 def measure_callback(opt: BenchOptions) -> Measurement:
+    return _rival_mmc(opt, "b2", "(b′) callback SimPy",
+                      "Timeout callbacks, a deque, block draws: no processes", callback_mmc)
+
+
+def _rival_mmc(opt: BenchOptions, key: str, title: str, how: str,
+               model: Callable[[int, Any, EventCounter | None], Measured]) -> Measurement:
+    """A hand-written SimPy M/M/c row: ``model(customers, seed, collect)``."""
     n = opt.customers
     timed_runs, extra = _mmc_runs(opt)
-    return measure("b2", f"(b′) callback SimPy M/M/{SERVERS}",
-                   f"{n:,} customers; Timeout callbacks, a deque, block draws: no processes",
-                   lambda i, c: callback_mmc(n, _replication_seed(opt.seed, i), c),
+    return measure(key, f"{title} M/M/{SERVERS}", f"{n:,} customers; {how}",
+                   lambda i, c: model(n, _replication_seed(opt.seed, i), c),
                    timed_runs, extra, opt.memory)
 
 
