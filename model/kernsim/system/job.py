@@ -31,6 +31,7 @@ class Job:
         "spin_from",
         "switch",
         "t0",
+        "trace",
         "wait",
         "writer",
     )
@@ -75,6 +76,8 @@ class Job:
         """A fault failed it: pending events for it are ignored."""
         self.away = None
         """``"io"`` or ``"net"`` while it is off its core for I/O or the network."""
+        self.trace = None
+        """Its request id in the trace, if sampled (:mod:`kernsim.system.trace`)."""
 
     def start_spin(self, now: float) -> None:
         self.spin_from = now
