@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from kernsim import cli_trace
 from kernsim.cli_paths import output_file, output_folder
 from kernsim.cli_types import count, level
 from kernsim.errors import KernsimError
@@ -49,6 +50,8 @@ def cmd_run(a: argparse.Namespace) -> int:
     from kernsim.experiment.runner import run as run_exp
 
     exp = _experiment(a.file, a.set)
+    if a.trace and exp.config.experiment.trace is None:  # the default trace (TraceSpec)
+        exp = _experiment(a.file, [*(a.set or []), "experiment.trace={}"])
     executor = "dask" if a.scheduler else a.executor
     preflight(exp, executor, a.workers, a.allow_unstable, a.allow_long,  # before any bar
               a.scheduler)
@@ -273,6 +276,13 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trace(a: argparse.Namespace) -> int:
+    path, spans = cli_trace.cmd_trace(a)
+    out.print(f"trace: {escape(str(path))} ({spans} spans; open it in ui.perfetto.dev)",
+              highlight=False, soft_wrap=True)
+    return 0
+
+
 def cmd_verify(a: argparse.Namespace) -> int:
     from kernsim.experiment.verify import verify as check
 
@@ -359,6 +369,8 @@ def parser() -> Parser:
     p.add_argument("--overwrite", action="store_true",
                    help="Replace a folder that holds another experiment.")
     p.add_argument("-q", "--quiet", action="store_true", help="No progress bar or summary.")
+    p.add_argument("--trace", action="store_true", help="Trace requests (experiment.trace; "
+                   "default: replication 0, 1%% of requests, first ms measured) into trace.parquet.")
 
     p = command("validate", cmd_validate, "Check an experiment without running it: keys, "
                 "values, sweep, stability.")
@@ -418,6 +430,8 @@ def parser() -> Parser:
                 "sha256 of every part as the manifest recorded, results.parquet equal to the "
                 "compaction of the parts.")
     p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
+
+    cli_trace.arguments(command("trace", cmd_trace, cli_trace.HELP))
 
     p = command("reproduce", cmd_reproduce, "Reproduce a published comparison: calibrate, "
                 "predict, print published vs model.")
