@@ -181,7 +181,7 @@ class Kernel(Ports):
                     busy[cat] += end - t
                     t = end
         if self.tracer is not None:
-            self.tracer.cpu(job, job.cats, job.batch, job.batch_start)
+            self.tracer.cpu(job, job.cats, job.batch, job.batch_start, self.sim.now)
         job.batch = None
         self.advance(job)
 

@@ -135,16 +135,18 @@ class Tracer:
                 self._add(job.trace, kind, span[1], -1, "", span[0], now)
 
     def _parts(self, job, parts: Iterable[tuple[str, float]], start: float,
-               until: float = float("inf")) -> None:
-        """CPU parts run back to back from ``start`` (cut at ``until``), with the
-        cores' arithmetic (``Cores.add``: each part ends at ``t + d``)."""
+               until: float) -> None:
+        """CPU parts run back to back from ``start``, with the cores' arithmetic
+        (``Cores.add``: each part ends at ``t + d``), cut at ``until``: the time of the
+        event that ends them (which the sum of the parts may overshoot by an ulp), so that
+        spans on a core never overlap and end within their request's lifetime."""
         cores = job.cores
         unit, node = self.cores[cores].current(job), self.node_names[cores]
         t = start
         for cat, d in parts:
             if d > 0:
                 end = t + d
-                self._add(job.trace, "cpu", node, unit, cat, t, min(end, until))
+                self._add(job.trace, "cpu", node, unit, cat, min(t, until), min(end, until))
                 t = end
 
     # --- requests -----------------------------------------------------------------
@@ -209,10 +211,10 @@ class Tracer:
 
     # --- steps --------------------------------------------------------------------
 
-    def cpu(self, job, cats: tuple, durations: list, start: float) -> None:
-        """A CPU burst ended (``Kernel._batch_done``)."""
+    def cpu(self, job, cats: tuple, durations: list, start: float, now: float) -> None:
+        """A CPU burst ended now (``Kernel._batch_done``)."""
         if job.trace is not None:
-            self._parts(job, zip(cats, durations), start)
+            self._parts(job, zip(cats, durations), start, now)
 
     def away(self, job, kind: str, now: float) -> None:
         """Blocked on disk I/O (``io``) or a network message (``net``)."""
@@ -259,7 +261,7 @@ class Tracer:
         if job.trace is not None and now > asked:
             self._add(job.trace, "lock_wait", lock.name, -1, "", asked, now)
             if lock.spins:
-                self._parts(job, (("spin", now - asked),), asked)
+                self._parts(job, (("spin", now - asked),), asked, now)
 
     def held(self, job, lock, hold, now: float) -> None:
         """``job``'s critical section ends (before ``Job.end_hold``, with its arithmetic)."""
@@ -268,9 +270,10 @@ class Tracer:
         self._add(job.trace, "lock_hold", lock.name, -1, "", hold.start, now)
         pre = job.pre
         if pre:
-            self._parts(job, (("switch", pre), (hold.cat, now - hold.start - pre)), hold.start)
+            parts = (("switch", pre), (hold.cat, now - hold.start - pre))
         else:
-            self._parts(job, ((hold.cat, now - hold.start),), hold.start)
+            parts = ((hold.cat, now - hold.start),)
+        self._parts(job, parts, hold.start, now)
 
     # --- domains ------------------------------------------------------------------
 
