@@ -31,7 +31,6 @@ class Job:
         "spin_from",
         "switch",
         "t0",
-        "trace",
         "wait",
         "writer",
     )
@@ -76,8 +75,6 @@ class Job:
         """A fault failed it: pending events for it are ignored."""
         self.away = None
         """``"io"`` or ``"net"`` while it is off its core for I/O or the network."""
-        self.trace = None
-        """Its request id in the trace, if sampled (:mod:`kernsim.system.trace`)."""
 
     def start_spin(self, now: float) -> None:
         self.spin_from = now

@@ -93,6 +93,9 @@ class Tracer:
         self.classes = classes
         self.draws: list[float] = []
         self.ids = 0
+        self.sampled: dict[Hashable, int] = {}
+        """Sampled jobs in the system -> their request ids (a job has no field for it:
+        with tracing off, a job costs what it did)."""
         self.columns: dict[str, list] = {c: [] for c in COLUMNS}
         self.opened: dict[tuple[Hashable, str], tuple[float, str]] = {}
         self.cores: dict[Hashable, Slots] = {}
@@ -125,14 +128,14 @@ class Tracer:
         c["end"].append(end)
 
     def _open(self, job, kind: str, resource: str, now: float) -> None:
-        if job.trace is not None:
+        if job in self.sampled:
             self.opened[(job, kind)] = (now, resource)
 
     def _close(self, job, kind: str, now: float) -> None:
-        if job.trace is not None:
+        if job in self.sampled:
             span = self.opened.pop((job, kind), None)
             if span is not None:
-                self._add(job.trace, kind, span[1], -1, "", span[0], now)
+                self._add(self.sampled[job], kind, span[1], -1, "", span[0], now)
 
     def _parts(self, job, parts: Iterable[tuple[str, float]], start: float,
                until: float) -> None:
@@ -146,7 +149,8 @@ class Tracer:
         for cat, d in parts:
             if d > 0:
                 end = t + d
-                self._add(job.trace, "cpu", node, unit, cat, min(t, until), min(end, until))
+                if t < until:  # a part cut short before it began is no span
+                    self._add(self.sampled[job], "cpu", node, unit, cat, t, min(end, until))
                 t = end
 
     # --- requests -----------------------------------------------------------------
@@ -158,28 +162,32 @@ class Tracer:
         if not self.draws:
             self.draws.extend(self.rng.random(1024).tolist())
         if self.draws.pop() < self.sample:
-            job.trace = self.ids
+            self.sampled[job] = self.ids
             self.ids += 1
 
     def fork(self, parent, child) -> None:
-        if parent.trace is not None:
-            child.trace = self.ids
+        if parent in self.sampled:
+            self.sampled[child] = self.ids
             self.ids += 1
 
     def _lifetime(self, job, outcome: str, now: float) -> None:
         cls = self.classes[job.cls] if job.cls >= 0 else "async"
-        self._add(job.trace, "request", cls, -1, outcome, job.t0, now)
+        self._add(self.sampled[job], "request", cls, -1, outcome, job.t0, now)
 
     def done(self, job, now: float) -> None:
-        if job.trace is not None:
+        """``job`` reached DONE (it has left its servers and locks): it leaves the trace."""
+        if job in self.sampled:
             self._lifetime(job, "done", now)
+            del self.sampled[job]
 
     def fail(self, job, how: str, now: float) -> None:
-        """A fault took ``job`` out: its spans in progress end now."""
-        if job.trace is not None:
+        """A fault took ``job`` out: its spans in progress end now, and it leaves the trace
+        (before the kernel releases what it held)."""
+        if job in self.sampled:
             self._cut(job, now)
-            self._add(job.trace, "fault", "", -1, how, now, now)
+            self._add(self.sampled[job], "fault", "", -1, how, now, now)
             self._lifetime(job, how, now)
+            del self.sampled[job]
 
     def _cut(self, job, now: float) -> None:
         """End every span ``job`` has in progress at ``now`` (CPU as ``Cores.time``)."""
@@ -189,20 +197,20 @@ class Tracer:
         lock = job.lock
         if lock is not None:
             if job.hold is not None:
-                self._add(job.trace, "lock_hold", lock.name, -1, "", job.hold.start, now)
+                self._add(self.sampled[job], "lock_hold", lock.name, -1, "", job.hold.start, now)
             elif job.asked is not None:
-                self._add(job.trace, "lock_wait", lock.name, -1, "", job.asked[3], now)
+                self._add(self.sampled[job], "lock_wait", lock.name, -1, "", job.asked[3], now)
         for kind in WAITS:
             self._close(job, kind, now)
         for server in job.servers:
             held = self.threads[server].of.get(job, ())
             for unit, since in held:
-                self._add(job.trace, "thread", server.name, unit, "", since, now)
+                self._add(self.sampled[job], "thread", server.name, unit, "", since, now)
 
     def close(self, live: Iterable, now: float) -> None:
         """The run ends: requests in flight end their spans (and lifetimes) now."""
         for job in live:
-            if job.trace is not None:
+            if job in self.sampled:
                 self._cut(job, now)
                 self._lifetime(job, "in flight", now)
         for name, (since, kind) in self.down.items():
@@ -213,7 +221,7 @@ class Tracer:
 
     def cpu(self, job, cats: tuple, durations: list, start: float, now: float) -> None:
         """A CPU burst ended now (``Kernel._batch_done``)."""
-        if job.trace is not None:
+        if job in self.sampled:
             self._parts(job, zip(cats, durations), start, now)
 
     def away(self, job, kind: str, now: float) -> None:
@@ -249,8 +257,8 @@ class Tracer:
 
     def left_thread(self, server, job, nxt, now: float) -> None:
         held = self.threads[server].give(job)
-        if held is not None and job.trace is not None:
-            self._add(job.trace, "thread", server.name, held[0], "", held[1], now)
+        if held is not None and job in self.sampled:
+            self._add(self.sampled[job], "thread", server.name, held[0], "", held[1], now)
         if nxt is not None:
             self.took_thread(server, nxt, now)
 
@@ -258,16 +266,16 @@ class Tracer:
 
     def waited(self, job, lock, asked: float, now: float) -> None:
         """``job`` is granted ``lock`` it asked for at ``asked``; a spinning wait was CPU."""
-        if job.trace is not None and now > asked:
-            self._add(job.trace, "lock_wait", lock.name, -1, "", asked, now)
+        if job in self.sampled and now > asked:
+            self._add(self.sampled[job], "lock_wait", lock.name, -1, "", asked, now)
             if lock.spins:
                 self._parts(job, (("spin", now - asked),), asked, now)
 
     def held(self, job, lock, hold, now: float) -> None:
         """``job``'s critical section ends (before ``Job.end_hold``, with its arithmetic)."""
-        if job.trace is None:
+        if job not in self.sampled:
             return
-        self._add(job.trace, "lock_hold", lock.name, -1, "", hold.start, now)
+        self._add(self.sampled[job], "lock_hold", lock.name, -1, "", hold.start, now)
         pre = job.pre
         if pre:
             parts = (("switch", pre), (hold.cat, now - hold.start - pre))

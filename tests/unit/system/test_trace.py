@@ -113,8 +113,10 @@ def test_every_span_overlaps_the_window_and_nests_in_its_request():
 
 
 def _check_nesting(t: dict, lo: float, hi: float) -> None:
-    """Every span overlaps [lo, hi] and lies inside its request's lifetime (restarts
-    belong to no request)."""
+    """Every span overlaps [lo, hi], lies inside its request's lifetime (restarts
+    belong to no request) and is recorded once."""
+    rows = list(zip(*(t[c] for c in ("request", "kind", "resource", "unit", "start", "end"))))
+    assert len(set(rows)) == len(rows)
     life = {r: (s, e) for r, k, s, e in zip(t["request"], t["kind"], t["start"], t["end"])
             if k == "request"}
     for r, k, s, e in zip(t["request"], t["kind"], t["start"], t["end"]):
