@@ -14,6 +14,7 @@ in :mod:`kernsim.stats`:
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
   ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``
 - ``html``: ``build_report`` (``kernsim report``)
+- ``perfetto``: ``load_trace`` (``trace.parquet``), ``chrome_trace`` (``kernsim trace``)
 """
 
 from importlib import import_module
@@ -31,6 +32,7 @@ _HOME = {
     "blast_radius_pmf": "kernsim.analysis.failures",
     "outage_fraction": "kernsim.analysis.failures",
     "build_report": "kernsim.analysis.html",
+    "load_trace": "kernsim.analysis.perfetto", "chrome_trace": "kernsim.analysis.perfetto",
 }
 
 __all__ = list(_HOME)
