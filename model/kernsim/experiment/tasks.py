@@ -74,7 +74,7 @@ def run_task(task: Task) -> dict:
     start = time.perf_counter()
     row = head(task)
     try:
-        row.update(simulate(task.config, task.seed(), task.traced))
+        row.update(simulate(task.config, task.seed(), traced=task.traced))
     except Exception:  # noqa: BLE001 - recorded in the manifest, the sweep goes on
         row["_error"] = traceback.format_exc()
     row["_wall_s"] = time.perf_counter() - start
