@@ -21,6 +21,7 @@ from kernsim.queueing.trigger import Trigger
 from kernsim.system.inject import Injector
 from kernsim.system.kernel import Kernel
 from kernsim.system.poison import Poison
+from kernsim.system.trace import Tracer
 
 
 class Model:
@@ -31,13 +32,18 @@ class Model:
     :meth:`metrics` collects every part's metrics by one rule.
     """
 
-    def __init__(self, config: Config, streams: Streams) -> None:
+    def __init__(self, config: Config, streams: Streams, traced: bool = False) -> None:
         exp = config.experiment
         self.sim = Sim(streams, exp.warmup)
         """The environment: SimPy's, with the named random streams and the warm-up."""
         self.end = exp.warmup + exp.duration
         """When the replication ends (µs, warm-up included)."""
-        self.net = Kernel(self.sim, config) if config.system else _network(self.sim, config)
+        trace = exp.trace if traced and config.system else None
+        self.tracer = (Tracer(trace.window, trace.sample, streams.get("trace.sample"),
+                              list(config.classes())) if trace else None)
+        """Records sampled requests' spans (``experiment.trace``, in a traced replication)."""
+        self.net = (Kernel(self.sim, config, self.tracer) if config.system
+                    else _network(self.sim, config))
         """Where requests run: the OS model, or the plain queueing network."""
         faults = config.faults if config.faults and config.faults.mode == "injection" else None
         migration = config.migration
@@ -85,6 +91,8 @@ class Model:
             if part:
                 part.start()
         self.sim.run(until=self.end)
+        if self.tracer is not None:
+            self.tracer.close(self.net.live, self.sim.now)
         return self.metrics()
 
     def metrics(self) -> dict[str, float]:
@@ -104,6 +112,8 @@ class Model:
         if self.migration:
             out.update(self.migration.metrics())
             out.setdefault("_samples", {})["migrations"] = [self.migration.row()]
+        if self.tracer is not None:
+            out["_trace"] = self.tracer.rows()
         return out
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from kernsim import cli_bench, cli_trace
 from kernsim.cli_args import Parser, UsageError
 from kernsim.cli_paths import output_file, output_folder
 from kernsim.cli_types import count, level
@@ -38,6 +39,8 @@ def cmd_run(a: argparse.Namespace) -> int:
     from kernsim.experiment.runner import run as run_exp
 
     exp = _experiment(a.file, a.set)
+    if a.trace and exp.config.experiment.trace is None:  # the default trace (TraceSpec)
+        exp = _experiment(a.file, [*(a.set or []), "experiment.trace={}"])
     executor = "dask" if a.scheduler else a.executor
     preflight(exp, executor, a.workers, a.allow_unstable, a.allow_long,  # before any bar
               a.scheduler)
@@ -216,39 +219,7 @@ def cmd_init(a: argparse.Namespace) -> int:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
-    from kernsim.bench.measure import run_bench, to_json
-    from kernsim.bench.report import render_table
-    from kernsim.bench.rows import BenchOptions
-
-    if a.save:
-        output_file(a.save, "--save")
-    if a.sweep:
-        return _bench_sweep(a.quick, a.json, a.save)
-    given = {k: v for k, v in {"customers": a.customers, "repeat": a.repeat, "reps": a.reps,
-                               "bare_events": a.events}.items() if v is not None}
-    base = BenchOptions.quick() if a.quick else BenchOptions()
-    options = BenchOptions(**{**vars(base), **given, "seed": a.seed, "memory": a.memory})
-    result = run_bench(options, progress=lambda text: err.print(text, style="dim", markup=False))
-    if a.save:
-        a.save.write_text(to_json(result) + "\n", encoding="utf-8")
-    if a.json:
-        sys.stdout.write(to_json(result) + "\n")
-    else:
-        console = out if out.is_terminal else Console(width=170)
-        console.print(render_table(result))
-    return 0
-
-
-def _bench_sweep(quick: bool, as_json: bool, save: Path | None) -> int:
-    from kernsim.bench.measure import to_json
-    from kernsim.bench.sweep import SweepOptions, render, run_sweep_bench
-
-    options = SweepOptions.quick() if quick else SweepOptions()
-    result = run_sweep_bench(options, progress=lambda t: err.print(t, style="dim", markup=False))
-    if save:
-        save.write_text(to_json(result) + "\n", encoding="utf-8")
-    sys.stdout.write((to_json(result) if as_json else render(result)) + "\n")
-    return 0
+    return cli_bench.cmd_bench(a, out, err)
 
 
 def cmd_report(a: argparse.Namespace) -> int:
@@ -270,6 +241,13 @@ def cmd_sensitivity(a: argparse.Namespace) -> int:
     out.print(render(table))
     for path in write(table, folder):
         out.print(f"wrote {escape(str(path))}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_trace(a: argparse.Namespace) -> int:
+    path, spans = cli_trace.cmd_trace(a)
+    out.print(f"trace: {escape(str(path))} ({spans} spans; open it in ui.perfetto.dev)",
+              highlight=False, soft_wrap=True)
     return 0
 
 
@@ -359,6 +337,8 @@ def parser() -> Parser:
     p.add_argument("--overwrite", action="store_true",
                    help="Replace a folder that holds another experiment.")
     p.add_argument("-q", "--quiet", action="store_true", help="No progress bar or summary.")
+    p.add_argument("--trace", action="store_true", help="Trace requests (experiment.trace; "
+                   "default: replication 0, 1%% of requests, first ms measured) into trace.parquet.")
 
     p = command("validate", cmd_validate, "Check an experiment without running it: keys, "
                 "values, sweep, stability.")
@@ -389,25 +369,7 @@ def parser() -> Parser:
     p.add_argument("study", metavar="STUDY", nargs="?", default="quickstart",
                    help="Shipped study's name (default: quickstart).")
 
-    p = command("bench", cmd_bench, "Speed of kernsim against bare SimPy, hand-written SimPy "
-                "(process and callback style; an OS model) and Ciw (one process, one run).")
-    p.add_argument("--customers", type=count(1),
-                   help="M/M/4 customers per run (default 200000; --quick: 20000).")
-    p.add_argument("--repeat", type=count(1), help="Timed runs per row; median and best are "
-                   "reported (default 3; --quick: 1).")
-    p.add_argument("--reps", type=count(2),
-                   help="Replications behind the M/M/c mean-wait CIs (default 5).")
-    p.add_argument("--events", type=count(1),
-                   help="Bare SimPy loop timeouts (default 1000000; --quick: 100000).")
-    p.add_argument("--seed", type=count(0), default=2026,
-                   help="Root seed of the M/M/c replications (default 2026).")
-    p.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
-                   help="Measure peak memory (tracemalloc, in a separate run).")
-    p.add_argument("--quick", action="store_true", help="Small, fast version (smoke test).")
-    p.add_argument("--json", action="store_true", help="Print a JSON dict instead of the table.")
-    p.add_argument("--save", type=Path, help="Also write the JSON dict to a file.")
-    p.add_argument("--sweep", action="store_true", help="Instead: speed-up of processes and dask "
-                   "over serial, 64 tasks of ≈1 s (--quick: 16 of ≈0.25 s).")
+    cli_bench.arguments(command("bench", cmd_bench, cli_bench.HELP))
 
     p = command("report", cmd_report, "Self-contained HTML report: summary table with 95% CIs "
                 "and the standard plots.")
@@ -428,6 +390,8 @@ def parser() -> Parser:
                 "sha256 of every part as the manifest recorded, results.parquet equal to the "
                 "compaction of the parts.")
     p.add_argument("folder", metavar="FOLDER", type=Path, help="Results folder.")
+
+    cli_trace.arguments(command("trace", cmd_trace, cli_trace.HELP))
 
     p = command("reproduce", cmd_reproduce, "Reproduce a published comparison: calibrate, "
                 "predict, print published vs model.")

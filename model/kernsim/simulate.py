@@ -18,14 +18,16 @@ from kernsim.dependability import fast, timed
 from kernsim.engine.streams import Streams, seed_from_text
 
 
-def simulate(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:
-    """Run one replication of ``config`` with streams from ``seed``; return its metrics."""
+def simulate(config: Config, seed: np.random.SeedSequence,
+             traced: bool = False) -> dict[str, Any]:
+    """Run one replication of ``config`` with streams from ``seed``; return its metrics
+    (with ``_trace``, its spans as columns, when ``traced`` and ``experiment.trace`` is set)."""
     faults = getattr(config, "faults", None)
     if getattr(config.experiment, "engine", "simpy") == "fast":
         return fast.simulate(config, seed)  # the blast-radius question only, vectorised
     if faults is not None and faults.mode == "dependability":
         return timed.simulate(config, seed, performance)  # the long time scale: no requests
-    return performance(config, seed)
+    return performance(config, seed, traced)
 
 
 def run_replication(config: Config, seed: np.random.SeedSequence | str) -> dict[str, Any]:
@@ -36,6 +38,7 @@ def run_replication(config: Config, seed: np.random.SeedSequence | str) -> dict[
     return simulate(config, seed)
 
 
-def performance(config: Config, seed: np.random.SeedSequence) -> dict[str, Any]:
+def performance(config: Config, seed: np.random.SeedSequence,
+                traced: bool = False) -> dict[str, Any]:
     """One replication of the request-level model (queueing network or OS model)."""
-    return Model(config, Streams(seed)).run()
+    return Model(config, Streams(seed), traced).run()

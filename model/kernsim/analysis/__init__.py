@@ -17,6 +17,7 @@ in :mod:`kernsim.stats`:
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
   ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``, ``sensitivity``
 - ``html``: ``build_report`` (``kernsim report``)
+- ``perfetto``: ``load_trace`` (``trace.parquet``), ``chrome_trace`` (``kernsim trace``)
 """
 
 from importlib import import_module
@@ -35,6 +36,7 @@ _HOME = {
     "outage_fraction": "kernsim.analysis.failures",
     "build_report": "kernsim.analysis.html",
     "sobol_indices": "kernsim.analysis.sensitivity",
+    "load_trace": "kernsim.analysis.perfetto", "chrome_trace": "kernsim.analysis.perfetto",
 }
 
 __all__ = list(_HOME)

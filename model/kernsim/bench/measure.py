@@ -13,6 +13,10 @@ Rows (:mod:`kernsim.bench.rows`), all measured in one process and one call of
     (e′, key ``e2``) the same point in a hand-written SimPy OS model
     (:mod:`kernsim.bench.handwritten_os`): ``os_model_vs_handwritten_os`` is (e) ÷ (e′)
     in requests/s;
+(e″, key ``e3``) that point with ``experiment.trace`` set, in a replication it does not
+    trace (the tracer is None: tracing off), and (e‴, ``e4``) traced, every request over
+    the whole run: ``os_model_trace_off_vs_baseline`` is (e″) ÷ (e),
+    ``os_model_traced_vs_untraced`` (e‴) ÷ (e), in requests/s;
 (f) the C2 lock study at 32 cores, once ``experiments/c2_locks_vs_messages.toml`` exists;
 (g) the dependability mode (SimPy) on ``experiments/validation/availability.toml``, its
     duration set for ``faults`` faults, and (h) ``experiment.engine = "fast"`` on the same
@@ -61,6 +65,8 @@ HEADLINE = {
     "model_vs_ciw": ("c", "d", "customers"),
     "os_model_vs_handwritten_os": ("e", "e2", "customers"),
     "os_model_vs_bare_event_ratio": ("e", "a", "events"),
+    "os_model_trace_off_vs_baseline": ("e3", "e", "customers"),
+    "os_model_traced_vs_untraced": ("e4", "e", "customers"),
     "fast_vs_simpy_blast_radius": ("h", "g", "customers"),
 }
 

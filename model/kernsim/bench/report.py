@@ -66,6 +66,8 @@ RATIO_TEXT = (
     ("os_model_vs_handwritten_os", "quickstart (e) ÷ hand-written SimPy OS (e′) requests/s",
      ".2f"),
     ("os_model_vs_bare_event_ratio", "(e) events/s ÷ bare SimPy (a) events/s", ".3f"),
+    ("os_model_trace_off_vs_baseline", "tracing off (e″) ÷ (e)", ".3f"),
+    ("os_model_traced_vs_untraced", "traced (e‴) ÷ (e)", ".3f"),
     ("fast_vs_simpy_blast_radius", "fast (h) ÷ SimPy (g) faults/s (blast radius)", ".1f"),
 )
 

@@ -4,7 +4,8 @@
 (a process per customer) and (b′) in an expert's callback style (two events per
 customer); (c) kernsim's general model on the same M/M/c; (d) Ciw on it, when
 installed; (e) the quickstart's first design point in kernsim and (e′) in a
-hand-written SimPy OS model (:mod:`kernsim.bench.handwritten_os`); (f) the C2 lock
+hand-written SimPy OS model (:mod:`kernsim.bench.handwritten_os`); (e″) and (e‴) that
+point with ``experiment.trace`` set, untraced and traced; (f) the C2 lock
 study; (g) the dependability mode and (h) the fast engine on one faults config.
 Each ``measure_*`` function takes :class:`BenchOptions` and returns one
 :class:`~kernsim.bench.timing.Measurement`; :data:`ROWS` lists them in table order.
@@ -163,6 +164,36 @@ def measure_handwritten_os(opt: BenchOptions) -> Measurement:
                    opt.repeat, memory=opt.memory)
 
 
+def measure_quickstart_trace(opt: BenchOptions, traced: bool) -> Measurement:
+    """(e″) the point of (e) with ``experiment.trace`` set (every request over the whole run)
+    in a replication it does not trace (tracing off: the tracer is None), and (e‴) in one
+    it traces."""
+    key, label = ("e4", "(e‴) quickstart, traced") if traced else (
+        "e3", "(e″) quickstart, tracing off")
+    try:
+        exp = first_point_case(opt.quickstart_file).config.experiment
+        trace = (f"experiment.trace={{sample=1.0,window=[0.0,{exp.warmup + exp.duration!r}],"
+                 "replications=[0]}")
+        case = first_point_case(opt.quickstart_file, overrides=(trace,))
+    except Exception as exc:  # noqa: BLE001 - as (e): report, go on
+        return unavailable(key, label, _rel(opt.quickstart_file),
+                           f"error: {type(exc).__name__}: {exc}", status="error")
+    detail = (f"{_rel(opt.quickstart_file)}, {case.label}; experiment.trace: every request, "
+              f"the whole run; {'traced' if traced else 'replication not traced'}")
+    row = measure(key, label, detail, lambda i, c: kernsim_run(case.config, case.seed, c, traced),
+                  opt.repeat, memory=opt.memory)
+    row.waits = []
+    return row
+
+
+def measure_trace_off(opt: BenchOptions) -> Measurement:
+    return measure_quickstart_trace(opt, traced=False)
+
+
+def measure_traced(opt: BenchOptions) -> Measurement:
+    return measure_quickstart_trace(opt, traced=True)
+
+
 def measure_c2(opt: BenchOptions) -> Measurement:
     label = f"(f) C2 lock study at {opt.c2_cores} cores"
     if not opt.c2_file.exists():
@@ -199,4 +230,5 @@ def _rel(path: Path) -> str:
 #: every row, in table order
 ROWS: tuple[Callable[[BenchOptions], Measurement], ...] = (
     measure_bare, measure_handwritten, measure_callback, measure_kernsim_mmc, measure_ciw,
-    measure_quickstart, measure_handwritten_os, measure_c2, measure_dependability, measure_fast)
+    measure_quickstart, measure_handwritten_os, measure_trace_off, measure_traced, measure_c2,
+    measure_dependability, measure_fast)

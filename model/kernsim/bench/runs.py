@@ -175,12 +175,14 @@ def mmc_config(path: Path, customers: int) -> Any:
     return load(path, [f"experiment.duration={duration!r}"]).config
 
 
-def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None) -> Measured:
-    """(c), (e), (f) Build kernsim's ``Model`` and run one replication."""
+def kernsim_run(config: Any, seed: Any, counter: EventCounter | None = None,
+                traced: bool = False) -> Measured:
+    """(c), (e), (f) Build kernsim's ``Model`` and run one replication (``traced``: with its
+    ``experiment.trace``, as a traced replication)."""
     from kernsim.build import Model
     from kernsim.engine.streams import Streams
 
-    m = Model(config, Streams(seed))
+    m = Model(config, Streams(seed), traced)
     if counter:
         counter.wrap(_engine(m))
     out = m.run()
@@ -196,12 +198,14 @@ def _engine(m: Any) -> simpy.Environment:
     raise TypeError(f"{type(m).__name__} has no SimPy environment in .sim or .env")
 
 
-def first_point_case(path: Path, prefer: Callable[[dict], int] | None = None) -> ModelCase:
-    """Replication 0 of the first design point of ``path`` (or the best by ``prefer``)."""
+def first_point_case(path: Path, prefer: Callable[[dict], int] | None = None,
+                     overrides: tuple[str, ...] = ()) -> ModelCase:
+    """Replication 0 of the first design point of ``path`` (or the best by ``prefer``),
+    with ``--set`` ``overrides``."""
     from kernsim.experiment.load import load
     from kernsim.experiment.tasks import tasks_for
 
-    exp = load(path)
+    exp = load(path, list(overrides))
     tasks = [t for t in tasks_for(exp) if t.replication == 0]
     task = max(tasks, key=lambda t: (prefer(t.params) if prefer else 0, -t.design_point))
     where = ", ".join(f"{k}={v}" for k, v in task.params.items())

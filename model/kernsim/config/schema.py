@@ -15,6 +15,7 @@ from pydantic import Strict as StrictType
 
 from kernsim.config.faults import FaultsSpec, InjectionSpec, _raise
 from kernsim.config.migration import MigrationSpec, expected_total
+from kernsim.config.trace import TraceSpec, check_trace, default_window
 from kernsim.config.types import Bytes, DistSpec, Duration, Name, Problem, Strict
 from kernsim.engine.spec import from_config
 
@@ -57,10 +58,17 @@ class ExperimentSpec(Strict):
     # "fast": the blast-radius question of faults.mode = "dependability", vectorised
     # (kernsim.dependability.fast; no timing, so no availability)
     engine: Literal["simpy", "fast"] = "simpy"
+    trace: TraceSpec | None = None  # None: no trace (kernsim.system.trace)
 
     @model_validator(mode="after")
     def _pilot(self) -> ExperimentSpec:
-        """With a precision target, the pilot must give a variance and fit under the cap."""
+        """With a precision target, the pilot must give a variance and fit under the cap;
+        a trace must fit the run (its window, by default, the measured window's first ms)."""
+        if self.trace is not None:
+            runs = self.precision.max_replications if self.precision else self.replications
+            _raise(check_trace(self.trace, self.warmup, self.duration, runs), "ExperimentSpec")
+            if self.trace.window is None:
+                self.trace.window = default_window(self.warmup, self.duration)
         if self.precision is None:
             return self
         problems = []
@@ -257,6 +265,9 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Config:
+        if self.experiment.trace is not None and self.system is None:
+            raise ValueError("experiment.trace: traces the OS model's requests; this file has "
+                             "no [system] table (add one, or remove experiment.trace)")
         if self.experiment.engine == "fast":
             self._check_fast()
         if self.faults is not None and self.faults.mode == "dependability":

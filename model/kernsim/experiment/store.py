@@ -8,6 +8,8 @@ Layout of ``results/<name>/``::
     samples/           per-task sample rows (e.g. one per injected fault), if the model gives any
     results.parquet    the parts of the current replications, by (design_point, replication)
     samples.parquet    their sample rows, with ``sample`` (table name), design_point, replication
+    traces/            per-task spans of the traced replications (``experiment.trace``)
+    trace.parquet      their spans, with design_point and replication (as samples.parquet)
 
 The current replications of a design point are ``0 … replications-1``; with a
 precision target, ``0 … n-1`` with n per point (the manifest's
@@ -35,6 +37,7 @@ import pyarrow.parquet as pq
 from kernsim.errors import KernsimError
 from kernsim.experiment import arguments
 from kernsim.experiment.manifest import Manifest
+from kernsim.experiment.traces import trace_table
 
 PART = "dp{:05d}-r{:05d}.parquet"
 #: a part file's name, as :data:`PART` writes it
@@ -219,6 +222,7 @@ class Store:
         self.out = Path(out)
         self.parts = self.out / "parts"
         self.samples = self.out / "samples"
+        self.traces = self.out / "traces"
         self.manifest_path = self.out / "manifest.json"
         self.unsynced: list[Path] = []  # parts written since the last manifest
         self.config_hash = ""
@@ -273,7 +277,7 @@ class Store:
     def _own_folders(self) -> None:
         """Refuse ``parts`` or ``samples`` as a symbolic link (or not a folder): writing,
         resuming or overwriting through it would touch files outside the results folder."""
-        for folder in (self.parts, self.samples):
+        for folder in (self.parts, self.samples, self.traces):
             if folder.is_symlink():
                 raise KernsimError(f"{folder}: is a symbolic link; a results folder's parts "
                                    "must be its own (refusing to write or delete through it)")
@@ -282,7 +286,7 @@ class Store:
 
     def sweep_temp(self) -> None:
         """Remove temp files of writes cut short (a killed run)."""
-        for folder in (self.parts, self.samples):
+        for folder in (self.parts, self.samples, self.traces):
             for path in folder.glob(".*.tmp") if folder.exists() else []:
                 path.unlink(missing_ok=True)
 
@@ -326,11 +330,11 @@ class Store:
         self.quarantined.append((rel, why))
 
     def _data_files(self) -> list[Path]:
-        return [p for folder in (self.parts, self.samples) if folder.exists()
+        return [p for folder in (self.parts, self.samples, self.traces) if folder.exists()
                 for p in sorted(folder.glob("dp*-r*.parquet"))]
 
     def hash_outputs(self, manifest: Manifest) -> None:
-        for name in ("results.parquet", "samples.parquet"):
+        for name in ("results.parquet", "samples.parquet", "trace.parquet"):
             if (self.out / name).exists():
                 manifest["hashes"][name] = file_hash(self.out / name)
 
@@ -340,12 +344,12 @@ class Store:
         parts may be unlisted), and the manifest. Never follows a link, never touches
         another file (``_own_folders`` has refused linked ``parts``/``samples``)."""
         listed = [self.out / rel for rel in old.get("hashes", {})]
-        named = [p for folder in (self.parts, self.samples) if folder.is_dir()
+        folders = (self.parts, self.samples, self.traces)
+        named = [p for folder in folders if folder.is_dir()
                  for p in folder.glob("dp*-r*.parquet") if PART_NAME.match(p.name)]
         for path in [*listed, *named, self.manifest_path]:
             inside = path.resolve(strict=False).parent in (self.out.resolve(),
-                                                           self.parts.resolve(),
-                                                           self.samples.resolve())
+                                                           *(f.resolve() for f in folders))
             if inside and not path.is_symlink() and path.is_file():
                 path.unlink()
 
@@ -357,11 +361,17 @@ class Store:
             out.add((int(dp), int(rep)))
         return out
 
-    def write(self, row: dict, samples: dict[str, list[dict]] | None = None) -> dict[str, str]:
-        """Persist one finished task at once (atomic): its samples first, then its row,
-        whose part file marks the task done. Returns {relative path: sha256}."""
+    def write(self, row: dict, samples: dict[str, list[dict]] | None = None,
+              trace: dict[str, list] | None = None) -> dict[str, str]:
+        """Persist one finished task at once (atomic): its samples and trace first, then
+        its row, whose part file marks the task done. Returns {relative path: sha256}."""
         name = PART.format(row["design_point"], row["replication"])
         out = {}
+        if trace is not None:
+            self.traces.mkdir(exist_ok=True)
+            table = trace_table(row, trace).replace_schema_metadata(self._meta())
+            out[f"traces/{name}"] = put(self.traces / name, table, False)
+            self.unsynced.append(self.traces / name)
         if samples:
             self.samples.mkdir(exist_ok=True)
             table = _sample_table(row, samples).replace_schema_metadata(self._meta())
@@ -394,6 +404,10 @@ class Store:
         if samples:
             frame = samples_frame(read_parts(samples), replications)
             atomic_write(self.out / "samples.parquet", frame_bytes(frame))
+        traces = self.sample_paths(self.traces)
+        if traces:
+            frame = samples_frame(read_parts(traces), replications)
+            atomic_write(self.out / "trace.parquet", frame_bytes(frame))
         return df if walls is None else df.assign(_wall_s=walls.values)
 
     def part_paths(self) -> list[Path]:
@@ -404,11 +418,12 @@ class Store:
         tables = read_parts([self.parts / PART.format(dp, rep) for dp, rep in keys])
         return [row for table in tables for row in table.to_pylist()]
 
-    def sample_paths(self) -> list[Path]:
-        """Sample parts of finished tasks (a task killed between the two writes has
+    def sample_paths(self, folder: Path | None = None) -> list[Path]:
+        """Sample (or trace) parts of finished tasks (a task killed between the writes has
         samples but no part: it is not done, and its samples are not used)."""
         done = {p.name for p in self.part_paths()}
-        return sorted(p for p in self.samples.glob("dp*-r*.parquet") if p.name in done)
+        return sorted(p for p in (folder or self.samples).glob("dp*-r*.parquet")
+                      if p.name in done)
 
 
 def file_hash(path: Path) -> str:

@@ -45,6 +45,12 @@ class Task:
     def config(self) -> Any:
         return self.point.config
 
+    @property
+    def traced(self) -> bool:
+        """Whether ``experiment.trace`` names this task's replication."""
+        trace = getattr(self.config.experiment, "trace", None)
+        return trace is not None and self.replication in trace.replications
+
     def seed(self) -> np.random.SeedSequence:
         """Common random numbers: the same streams for every design point of a replication."""
         if self.crn:
@@ -70,7 +76,7 @@ def run_task(task: Task) -> dict:
     start = time.perf_counter()
     row = head(task)
     try:
-        row.update(simulate(task.config, task.seed()))
+        row.update(simulate(task.config, task.seed(), traced=task.traced))
     except Exception:  # noqa: BLE001 - recorded in the manifest, the sweep goes on
         row["_error"] = traceback.format_exc()
     row["_wall_s"] = time.perf_counter() - start

@@ -2,9 +2,9 @@
 
 - completeness: every (design point, replication) task of the manifest has
   exactly one part file, holding exactly its one row, and nothing else is there;
-- integrity: every part and samples file has the sha256 the manifest recorded;
-- compaction: results.parquet (and samples.parquet) equal what compacting the
-  parts gives now.
+- integrity: every part, samples and traces file has the sha256 the manifest recorded;
+- compaction: results.parquet (and samples.parquet, trace.parquet) equal what
+  compacting the parts gives now.
 
 The replications of a design point are ``0 … replications-1``, or, for a run
 with a precision target, ``0 … n-1`` with ``n`` from the manifest's
@@ -65,11 +65,13 @@ def verify(folder: str | Path) -> Verdict:
     hashes = dict(manifest.get("hashes", {}))
     parts = _read(store.parts, "parts", hashes, verdict)
     samples = _read(store.samples, "samples", hashes, verdict)
+    traces = _read(store.traces, "traces", hashes, verdict)
     _completeness(parts, points, reps, manifest, verdict)
     for rel in sorted(hashes):
-        if rel.startswith(("parts/", "samples/")):
+        if rel.startswith(("parts/", "samples/", "traces/")):
             verdict.problems.append(f"{rel}: recorded in the manifest, but the file is missing")
     _compaction(store, parts, samples, reps, manifest, verdict)
+    _compaction_of(store.out / "trace.parquet", parts, traces, reps, manifest, verdict)
     _precision(store, manifest, verdict)
     status = manifest.get("status")
     if status != "complete":
@@ -182,11 +184,16 @@ def _compaction(store: Store, parts: list[Part], samples: list[Part], reps: dict
     tables = [p.table for p in parts if p.table is not None]
     df = results_frame(combine(tables), reps).drop(columns=["_wall_s"], errors="ignore")
     _same(store.out / "results.parquet", frame_bytes(df), manifest, verdict)
+    _compaction_of(store.out / "samples.parquet", parts, samples, reps, manifest, verdict)
+
+
+def _compaction_of(path: Path, parts: list[Part], extra: list[Part], reps: dict[int, int],
+                   manifest: dict, verdict: Verdict) -> None:
+    """samples.parquet or trace.parquet: the compaction of the finished tasks' files."""
     done = {Path(p.rel).name for p in parts}
-    used = [p.table for p in samples if p.table is not None and Path(p.rel).name in done]
+    used = [p.table for p in extra if p.table is not None and Path(p.rel).name in done]
     if used:
-        _same(store.out / "samples.parquet", frame_bytes(samples_frame(combine(used), reps)),
-              manifest, verdict)
+        _same(path, frame_bytes(samples_frame(combine(used), reps)), manifest, verdict)
 
 
 def _same(path: Path, expected: bytes, manifest: dict, verdict: Verdict) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from kernsim.engine.monitor import TimeWeighted
 from kernsim.engine.sim import Sim
+from kernsim.system.trace import Tracer
 
 #: where a core's time goes; ``sleep`` is idle time while threads sleep on locks
 CATEGORIES = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")
@@ -36,7 +37,8 @@ def clip(busy: dict, parts: list, start: float, lo: float, hi: float) -> None:
 class Cores:
     """``count`` identical cores; FIFO hand-over to jobs waiting for one."""
 
-    def __init__(self, sim: Sim, count: int, switch: Callable[[], float]) -> None:
+    def __init__(self, sim: Sim, count: int, switch: Callable[[], float],
+                 tracer: Tracer | None = None, index: int = 0) -> None:
         self.sim = sim
         self.count = count
         """Cores on the node."""
@@ -58,6 +60,10 @@ class Cores:
         """Free cores over time."""
         self.sleep_level = TimeWeighted(0.0, 0)
         """Sleeping threads over time (while a core is free)."""
+        self.tracer = tracer
+        """Numbers the cores and traces sampled jobs on them (None: no trace)."""
+        if tracer is not None:
+            tracer.node(self, index)
         sim.on_warmup(self.reset)
 
     def acquire(self, job, then: Callable) -> None:
@@ -65,9 +71,13 @@ class Cores:
         if self.free:
             self.holders[job] = None
             self._set_free(self.free - 1)
+            if self.tracer is not None:
+                self.tracer.took_core(self, job, self.sim.now)
             then(job)
         else:
             self.waiting.append((job, then))
+            if self.tracer is not None:
+                self.tracer.queued_core(self, job, self.sim.now)
 
     def release(self, job) -> None:
         """``job`` gives its core up; the longest waiter gets it."""
@@ -76,9 +86,13 @@ class Cores:
             nxt, then = self.waiting.popleft()
             self.holders[nxt] = None
             nxt.switch = self.switch()
+            if self.tracer is not None:
+                self.tracer.handed_core(self, job, nxt, self.sim.now)
             then(nxt)
         else:
             self._set_free(self.free + 1)
+            if self.tracer is not None:
+                self.tracer.handed_core(self, job, None, self.sim.now)
 
     def _set_free(self, free: int) -> None:
         """``TimeWeighted.update`` of both levels, inlined (the same arithmetic); the sleep

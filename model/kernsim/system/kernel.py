@@ -36,6 +36,7 @@ from kernsim.system.program import (
     link,
 )
 from kernsim.system.servers import Server, Striped
+from kernsim.system.trace import Tracer
 
 if TYPE_CHECKING:  # the types of two ports (their modules do not import this one)
     from kernsim.system.inject import Injector
@@ -54,14 +55,16 @@ class Kernel(Ports):
 
     PORTS = ("on_complete", "on_error", "injector", "poison")
 
-    def __init__(self, sim: Sim, config: Config) -> None:
+    def __init__(self, sim: Sim, config: Config, tracer: Tracer | None = None) -> None:
         self.sim = sim
         self.config = config
+        self.tracer = tracer
+        """Records sampled requests' spans (None: no trace); handed to every part."""
         system = config.system
         switch = self.sampler("system.context_switch", system.context_switch) or (lambda: 0.0)
-        self.nodes = [Cores(sim, system.cores, switch) for _ in range(system.nodes)]
+        self.nodes = [Cores(sim, system.cores, switch, tracer, i) for i in range(system.nodes)]
         self.cores = self.nodes[0]
-        self.servers = {name: Server(self, name, d.threads, self.nodes[d.node])
+        self.servers = {name: Server(self, name, d.threads, self.nodes[d.node], tracer)
                         for name, d in config.domains.items() if d.kind == "server"}
         self.locks = {name: self._lock(name, spec) for name, spec in config.locks.items()}
         classes = config.classes()
@@ -89,8 +92,8 @@ class Kernel(Ports):
 
     def _lock(self, name: str, spec) -> Lock | Striped:
         if spec.stripes == 1:
-            return make_lock(self.sim, name, spec, self.advance)
-        locks = [make_lock(self.sim, f"{name}[{i}]", spec, self.advance)
+            return make_lock(self.sim, name, spec, self.advance, self.tracer)
+        locks = [make_lock(self.sim, f"{name}[{i}]", spec, self.advance, self.tracer)
                  for i in range(spec.stripes)]
         return Striped(name, locks, self.sim.streams.get(f"lock.{name}.stripe"))
 
@@ -110,6 +113,8 @@ class Kernel(Ports):
         self.outcomes.arrived += 1
         job = Job(self.programs[cls], cls, self.sim.now, client, self.cores)
         self.live[job] = None
+        if self.tracer is not None:
+            self.tracer.arrive(job, self.sim.now)
         self.cores.acquire(job, self.advance)
 
     def advance(self, job: Job) -> None:
@@ -175,6 +180,8 @@ class Kernel(Ports):
                     end = t + d
                     busy[cat] += end - t
                     t = end
+        if self.tracer is not None:
+            self.tracer.cpu(job, job.cats, job.batch, job.batch_start, self.sim.now)
         job.batch = None
         self.advance(job)
 
@@ -187,7 +194,7 @@ class Kernel(Ports):
         return op.server.enter(job)
 
     def _leave(self, job: Job, op: Leave) -> bool:
-        job.servers.pop().leave()
+        job.servers.pop().leave(job)
         return True
 
     def _fork_step(self, job: Job, op: Fork) -> bool:
@@ -216,6 +223,8 @@ class Kernel(Ports):
         job.cores.release(job)
         self.in_io += 1
         job.away = "io"
+        if self.tracer is not None:
+            self.tracer.away(job, "io", self.sim.now)
         self.sim.after(delay, self._back, job)
 
     def _move(self, job: Job, node: Cores, delay: float) -> None:
@@ -224,6 +233,8 @@ class Kernel(Ports):
         job.cores = node
         self.in_net += 1
         job.away = "net"
+        if self.tracer is not None:
+            self.tracer.away(job, "net", self.sim.now)
         self.sim.after(delay, self._back, job)
 
     def _back(self, ev) -> None:
@@ -231,6 +242,8 @@ class Kernel(Ports):
         job = ev.arg
         if job.dead:
             return
+        if self.tracer is not None:
+            self.tracer.back(job, self.sim.now)
         self._count_away(job, -1)
         job.cores.acquire(job, self.advance)
 
@@ -250,10 +263,14 @@ class Kernel(Ports):
         job.pc = done
         self.children += 1
         self.live[child] = None
+        if self.tracer is not None:
+            self.tracer.fork(job, child)
         child.cores.acquire(child, self.advance)
 
     def _finish(self, job: Job, op: Op | None = None) -> bool:
         """The DONE step: ``job`` gives its core up and leaves (it never goes on)."""
+        if self.tracer is not None:
+            self.tracer.done(job, self.sim.now)
         job.cores.release(job)
         del self.live[job]
         if job.cls < 0:
@@ -273,6 +290,8 @@ class Kernel(Ports):
         ``poison``, the locks they held are poisoned first (nobody is granted them)."""
         self.down[name] = kind
         self.kernel_is_down = self._kernel_down()
+        if self.tracer is not None:
+            self.tracer.failed(name, kind, self.sim.now)
         if self.config.domains[name].kind == "kernel":
             victims = list(self.live)  # the node crashes: every job on it goes
         else:
@@ -290,6 +309,8 @@ class Kernel(Ports):
         clients whose jobs the kernel's crash took learn of it now."""
         del self.down[name]
         self.kernel_is_down = self._kernel_down()
+        if self.tracer is not None:
+            self.tracer.restored(name, self.sim.now)
         if self.poison:
             self.poison.clear(name)
         if not self.kernel_is_down:
@@ -303,6 +324,8 @@ class Kernel(Ports):
     def fail_job(self, job: Job, how: str) -> None:
         """Take a job out of the system. ``crash``: the caller gets an error after
         ``error_delay``; ``hang``: after ``server_timeout`` if set; ``lost``: never."""
+        if self.tracer is not None:
+            self.tracer.fail(job, how, self.sim.now)
         self._release_all(job)
         del self.live[job]
         if job.cls < 0:
@@ -334,7 +357,7 @@ class Kernel(Ports):
         for server in self.servers.values():
             server.forget(job)
         while job.servers:
-            job.servers.pop().leave()
+            job.servers.pop().leave(job)
         self._count_away(job, -1)
 
     # --- results -----------------------------------------------------------------

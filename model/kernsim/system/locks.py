@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from kernsim.engine.monitor import Quantiles
 from kernsim.engine.sim import Sim
+from kernsim.system.trace import Tracer
 
 KINDS = ("ticket", "mcs", "mutex", "rwlock")
 
@@ -74,7 +75,8 @@ class Lock:
     poisoned = False
     """Set while a failed domain's job left it poisoned (:mod:`kernsim.system.poison`)."""
 
-    def __init__(self, sim: Sim, name: str, c: float, resume: Callable) -> None:
+    def __init__(self, sim: Sim, name: str, c: float, resume: Callable,
+                 tracer: Tracer | None = None) -> None:
         self.sim = sim
         self.name = name
         """The lock's name in the config (``lock.<name>.*`` metrics)."""
@@ -92,6 +94,8 @@ class Lock:
         self.wait = Quantiles()
         """Waiting times of the acquisitions since the warm-up."""
         self.hold_sum = 0.0
+        self.tracer = tracer
+        """Traces sampled jobs' waits and holds (None: no trace)."""
         sim.on_warmup(self.reset)
 
     def handoff(self, k: int) -> float:
@@ -117,6 +121,8 @@ class Lock:
         work, mean, cat, asked = job.asked
         now = self.sim.now
         job.wait += now - asked
+        if self.tracer is not None:
+            self.tracer.waited(job, self, asked, now)
         if self.sim.measuring:
             self.acquisitions += 1
             self.wait.add(now - asked)
@@ -142,6 +148,8 @@ class Lock:
         self.holds.remove(hold)
         self.k -= 1
         job = hold.job
+        if self.tracer is not None:
+            self.tracer.held(job, self, hold, now)
         job.end_hold(now)
         job.lock = None
         if self.waiters:  # without waiters, _next grants nobody
@@ -198,8 +206,9 @@ class SpinLock(Lock):
     """Ticket (hand-off ``c·k/2`` for ``k ≥ 2``, none alone) or MCS (constant ``c``): waiters
     spin on their cores."""
 
-    def __init__(self, sim: Sim, name: str, c: float, resume: Callable, ticket: bool) -> None:
-        super().__init__(sim, name, c, resume)
+    def __init__(self, sim: Sim, name: str, c: float, resume: Callable, ticket: bool,
+                 tracer: Tracer | None = None) -> None:
+        super().__init__(sim, name, c, resume, tracer)
         self.ticket = ticket
 
     def handoff(self, k: int) -> float:
@@ -288,8 +297,8 @@ class RWLock(Lock):
     """Readers share, writers exclude; FIFO (a waiting writer blocks later readers); spinning."""
 
     def __init__(self, sim: Sim, name: str, c: float, resume: Callable,
-                 write_fraction: float) -> None:
-        super().__init__(sim, name, c, resume)
+                 write_fraction: float, tracer: Tracer | None = None) -> None:
+        super().__init__(sim, name, c, resume, tracer)
         self.write_fraction = write_fraction
         self.rng = sim.streams.get(f"lock.{name}.rw")
         self.draws: list[float] = []
@@ -315,13 +324,14 @@ class RWLock(Lock):
         return self._compatible(self.waiters[0])
 
 
-def make_lock(sim: Sim, name: str, spec, resume: Callable) -> Lock:
-    """A lock of ``spec.kind`` (ticket, mcs, mutex, rwlock) with cache-line cost ``spec.c``."""
+def make_lock(sim: Sim, name: str, spec, resume: Callable, tracer: Tracer | None = None) -> Lock:
+    """A lock of ``spec.kind`` (ticket, mcs, mutex, rwlock) with cache-line cost ``spec.c``,
+    traced by ``tracer`` (None: no trace)."""
     if spec.kind in ("ticket", "mcs"):
-        return SpinLock(sim, name, spec.c, resume, ticket=spec.kind == "ticket")
+        return SpinLock(sim, name, spec.c, resume, spec.kind == "ticket", tracer)
     if spec.kind == "mutex":
-        return Mutex(sim, name, spec.c, resume)
+        return Mutex(sim, name, spec.c, resume, tracer)
     if spec.kind == "rwlock":
-        return RWLock(sim, name, spec.c, resume, spec.write_fraction)
+        return RWLock(sim, name, spec.c, resume, spec.write_fraction, tracer)
     raise ValueError(f"lock kind {spec.kind!r}: allowed: {', '.join(KINDS)}")
 

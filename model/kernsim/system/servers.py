@@ -8,6 +8,7 @@ import numpy as np
 
 from kernsim.engine.monitor import Quantiles, TimeWeighted
 from kernsim.system.locks import Lock
+from kernsim.system.trace import Tracer
 
 
 class Server:
@@ -17,7 +18,8 @@ class Server:
     order; the thread passes straight to it when one leaves.
     """
 
-    def __init__(self, kernel, name: str, threads: int, cores) -> None:
+    def __init__(self, kernel, name: str, threads: int, cores,
+                 tracer: Tracer | None = None) -> None:
         self.kernel = kernel
         self.name = name
         """The domain's name (``util.<name>``)."""
@@ -31,6 +33,10 @@ class Server:
         """Jobs waiting for a thread (without a core), in arrival order."""
         self.level = TimeWeighted()
         """Busy threads over time."""
+        self.tracer = tracer
+        """Numbers the threads and traces sampled jobs in them (None: no trace)."""
+        if tracer is not None:
+            tracer.server(self)
         kernel.sim.on_warmup(self.level.reset)
 
     def enter(self, job) -> bool:
@@ -39,19 +45,28 @@ class Server:
             self.busy += 1
             self.level.update(self.kernel.sim.now, self.busy)
             job.servers.append(self)
+            if self.tracer is not None:
+                self.tracer.took_thread(self, job, self.kernel.sim.now)
             return True
         job.cores.release(job)
         self.queue.append(job)
+        if self.tracer is not None:
+            self.tracer.queued_thread(self, job, self.kernel.sim.now)
         return False
 
-    def leave(self) -> None:
+    def leave(self, job) -> None:
+        """``job`` leaves: its thread passes to the longest waiter, if any."""
         if self.queue:
-            job = self.queue.popleft()
-            job.servers.append(self)
-            job.cores.acquire(job, self.kernel.advance)
+            nxt = self.queue.popleft()
+            nxt.servers.append(self)
+            if self.tracer is not None:
+                self.tracer.left_thread(self, job, nxt, self.kernel.sim.now)
+            nxt.cores.acquire(nxt, self.kernel.advance)
         else:
             self.busy -= 1
             self.level.update(self.kernel.sim.now, self.busy)
+            if self.tracer is not None:
+                self.tracer.left_thread(self, job, None, self.kernel.sim.now)
 
     def forget(self, job) -> None:
         """A failed job stops waiting for a thread."""

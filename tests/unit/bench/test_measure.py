@@ -26,8 +26,9 @@ from kernsim.bench.runs import EventCounter, bare_timeout_loop
 
 RATIOS = ("model_vs_handwritten_simpy", "model_vs_callback_simpy", "model_vs_ciw",
           "os_model_vs_handwritten_os", "os_model_vs_bare_event_ratio",
-          "fast_vs_simpy_blast_radius")
-ROWS = ("a", "b", "b2", "c", "d", "e", "e2", "f", "g", "h")
+          "fast_vs_simpy_blast_radius", "os_model_trace_off_vs_baseline",
+          "os_model_traced_vs_untraced")
+ROWS = ("a", "b", "b2", "c", "d", "e", "e2", "e3", "e4", "f", "g", "h")
 ERLANG_C = 1.9694   # M/M/4, λ = 3.6, μ = 1 (rounded)
 
 
@@ -57,6 +58,10 @@ def test_quick_json_has_the_headline_ratios(quick):
         rows["c"]["customers_per_s"] / rows["b2"]["customers_per_s"])
     assert quick["os_model_vs_handwritten_os"] == pytest.approx(
         rows["e"]["customers_per_s"] / rows["e2"]["customers_per_s"])
+    assert quick["os_model_trace_off_vs_baseline"] == pytest.approx(
+        rows["e3"]["customers_per_s"] / rows["e"]["customers_per_s"])
+    assert quick["os_model_traced_vs_untraced"] == pytest.approx(
+        rows["e4"]["customers_per_s"] / rows["e"]["customers_per_s"])
     assert set(quick["targets"]) == {"model_vs_callback_simpy", "model_vs_ciw",
                                      "os_model_vs_handwritten_os",
                                      "os_model_vs_bare_event_ratio"}
@@ -82,7 +87,7 @@ def test_quick_json_compares_the_fast_engine_with_simpy_on_faults(quick):
 @pytest.mark.slow
 def test_quick_json_has_raw_numbers_for_every_row(quick):
     assert list(quick["rows"]) == list(ROWS)
-    for key in ("a", "b", "b2", "c", "e", "e2"):
+    for key in ("a", "b", "b2", "c", "e", "e2", "e3", "e4"):
         row = quick["rows"][key]
         assert row["status"] == "ok"
         assert len(row["walls_s"]) == 1 and row["wall_median_s"] > 0
@@ -95,6 +100,17 @@ def test_quick_json_has_raw_numbers_for_every_row(quick):
     assert quick["rows"]["c"]["events_per_customer"] == pytest.approx(2, abs=0.01)
     if not Path(quick["options"]["c2_file"]).exists():
         assert quick["rows"]["f"]["note"] == "not available yet"
+
+
+@pytest.mark.slow
+def test_tracing_adds_no_event_and_changes_no_request(quick):
+    """(e″) and (e‴) run (e)'s replication with experiment.trace set, untraced and traced:
+    the same requests in the same SimPy events (the tracer only records)."""
+    rows = quick["rows"]
+    for key in ("e3", "e4"):
+        assert rows[key]["status"] == "ok"
+        assert rows[key]["events"] == rows["e"]["events"] > 0
+        assert rows[key]["customers"] == rows["e"]["customers"]
 
 
 @pytest.mark.slow

@@ -303,10 +303,10 @@ SIMULATE = tasks.simulate
 
 
 
-def _raise_on_two_servers(config, seed):
+def _raise_on_two_servers(config, seed, traced=False):
     if config.components["cpu"].servers == 2:
         raise ValueError("boom: two servers")
-    return SIMULATE(config, seed)
+    return SIMULATE(config, seed, traced)
 
 
 def test_raising_task_is_recorded_the_sweep_goes_on_and_run_exits_1(experiment_file, tmp_path,

@@ -57,10 +57,10 @@ def test_leave_hands_the_thread_to_the_first_queued_job_which_takes_a_core_and_g
     a, b, c = s.job(), s.job(), s.job()
     for j in (a, b, c):
         s.server.enter(j)
-    s.server.leave()  # a leaves: the thread passes to b, not back to the pool
+    s.server.leave(a)  # a leaves: the thread passes to b, not back to the pool
     assert s.server.busy == 1 and list(s.server.queue) == [c]
     assert b.servers == [s.server] and b in s.cores.holders and s.advanced == [b]
-    s.server.leave()
+    s.server.leave(b)
     assert s.advanced == [b, c] and not s.server.queue
 
 
@@ -69,9 +69,9 @@ def test_leave_with_nobody_queued_frees_the_thread():
     a, b = s.job(), s.job()
     s.server.enter(a)
     s.server.enter(b)
-    s.server.leave()
+    s.server.leave(a)
     assert s.server.busy == 1
-    s.server.leave()
+    s.server.leave(b)
     assert s.server.busy == 0 and s.advanced == []
 
 
@@ -82,7 +82,7 @@ def test_forget_drops_a_queued_job_so_the_thread_goes_back_to_the_pool():
     s.server.enter(b)
     s.server.forget(b)
     s.server.forget(a)  # not queued: nothing happens
-    s.server.leave()
+    s.server.leave(a)
     assert s.server.busy == 0 and s.advanced == []
 
 
