@@ -54,12 +54,21 @@ def test_boydwickizer12_ticket_collapses_and_mcs_does_not(tmp_path):
 
 
 def test_haertig97_l4linux_penalty_small_and_well_below_mklinux(tmp_path):
-    r = rows(run("haertig97", quick=True, out=tmp_path, workers=1))
+    result = run("haertig97", quick=True, out=tmp_path, workers=1)
+    r = rows(result)
     q = "AIM max throughput below native"
     l4, mk_in, mk_user = (r[q, s].mean for s in ("L4Linux", "MkLinux in-kernel",
                                                  "MkLinux user-level"))
-    assert 0 < l4 < 10, f"L4Linux penalty {l4:.2f}%"
+    assert 0 < l4 < 15, f"L4Linux penalty {l4:.2f}%"
     assert l4 < mk_in / 2 < mk_user / 2, (l4, mk_in, mk_user)
+    # Table 3: every predicted latency orders L4Linux < MkLinux in-kernel < user-level,
+    # and L4Linux costs more than native Linux (which calibrates the row)
+    for (quantity, system), row in r.items():
+        if system != "L4Linux" or row.role != "prediction" or row.unit != "µs":
+            continue
+        mk = [r[quantity, s].mean for s in ("MkLinux in-kernel", "MkLinux user-level")]
+        assert r[quantity, "native Linux"].mean < row.mean < mk[0] < mk[1], quantity
+    assert result.score().judged >= 15
 
 
 def test_liedtke93_faster_ipc_helps_but_less_than_its_own_ratio(tmp_path):

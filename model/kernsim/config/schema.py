@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic import Strict as StrictType
 
+from kernsim.config.address_space import AddressSpaceSpec
 from kernsim.config.faults import FaultsSpec, InjectionSpec, _raise
 from kernsim.config.migration import MigrationSpec, expected_total
 from kernsim.config.trace import TraceSpec, check_trace, default_window
@@ -98,6 +99,7 @@ class ComponentSpec(Strict):
     owner: Name | None = None
     broadcast: bool = False
     threads: int | None = Field(None, ge=1)
+    working_set: Bytes = 0.0  # touched per visit: refilled after a crossing into its domain
 
 
 class IPCSpec(Strict):
@@ -151,6 +153,7 @@ class SystemSpec(Strict):
     lock: LockSpec = LockSpec()
     ipc: IPCSpec = IPCSpec()
     network: NetworkSpec = NetworkSpec()
+    address_space: AddressSpaceSpec = AddressSpaceSpec()
     #: server -> node, read by architecture = "microkernel"
     placement: dict[str, Annotated[int, StrictType(), Field(ge=0)]] = {}
 
@@ -167,6 +170,13 @@ class SystemSpec(Strict):
                 raise ValueError(f"system.placement.{name} = {node}: must be a node in "
                                  f"0..{self.nodes - 1} (system.nodes = {self.nodes})")
 
+    def check_small_spaces(self, domains: dict[str, DomainSpec]) -> None:
+        """Each small space is a server domain (after a preset's expansion)."""
+        servers = {name for name, d in domains.items() if d.kind == "server"}
+        for i, name in enumerate(self.address_space.small_spaces):
+            _check_ref(name, servers, f"system.address_space.small_spaces[{i}]",
+                       "server domain")
+
 
 class ClassSpec(Strict):
     """``[workload.classes.NAME]``: a request class and its path."""
@@ -176,6 +186,10 @@ class ClassSpec(Strict):
     bytes: Bytes = 0.0
     user: DistSpec = 0.0
     io: DistSpec = 0.0
+    #: system calls per request: each pays the trap and the crossing into the path's first
+    #: server; 0: the request goes on with a call already made (no trap, no crossing)
+    calls: Annotated[int, StrictType()] = Field(1, ge=0, le=1_000_000)
+    working_set: Bytes = 0.0  # the process's, refilled when a reply brings it back
 
 
 class RetrySpec(Strict):
@@ -305,6 +319,7 @@ class Config(Strict):
         nodes = self.system.nodes if self.system else 1
         if self.system is not None:
             self.system.check_placement(known)
+            self.system.check_small_spaces(self.domains)
         for dname, dom in self.domains.items():
             if dom.node >= nodes:
                 raise ValueError(f"domains.{dname}.node = {dom.node}: must be < system.nodes ({nodes})")

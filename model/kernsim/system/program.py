@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from kernsim.config.schema import ClassSpec, ComponentSpec, Config
 from kernsim.engine.spec import DistValue, from_config
+from kernsim.system.refill import Refill
 
 Sampler = Callable[[], float]
 #: the categories of a context switch that runs before a burst
@@ -162,29 +163,48 @@ def link(ops: tuple[Op, ...], steps: Mapping[type[Op], Callable]) -> tuple[Op, .
 
 
 def compile_class(kernel: Parts, name: str, cls: ClassSpec) -> tuple[Op, ...]:
-    """The op list of one request class under the configured structure."""
+    """The op list of one request class under the configured structure.
+
+    ``cls.calls`` system calls: the first carries the path's work; each further one
+    pays the trap and the crossing into the path's first server (call, reply and the
+    refills of ``[system.address_space]``) without work; with 0 the request goes on
+    with a call already made (no trap, no crossing from the client).
+    """
     config, system = kernel.config, kernel.config.system
+    refill = Refill(system.address_space) if system.address_space.enabled() else None
     ops: list[Op] = []
     _cpu(ops, "user", kernel.sampler(f"user.{name}", cls.user))
-    _cpu(ops, "kernel", kernel.sampler("system.trap", system.trap))
+    trap = kernel.sampler("system.trap", system.trap)
+    if cls.calls:
+        _cpu(ops, "kernel", trap)
+    message = _message(kernel, cls.bytes)
+    sync = system.ipc.kind == "sync"
+    reply = kernel.sampler("ipc.reply", system.ipc.latency) if sync else None
+    first = kernel.servers.get(config.components[cls.path[0]].domain)
+    for _ in range(cls.calls - 1):
+        _cpu(ops, "kernel", trap)
+        if first is not None and first.cores is kernel.cores:  # another node: no crossing
+            _cpu(ops, "ipc", message)
+            _cpu(ops, "ipc", _refill(refill, _visit(config, cls.path), None, first.name))
+            _cpu(ops, "ipc", reply)
+            _cpu(ops, "ipc", _refill(refill, cls.working_set, first.name, None) if sync else None)
     copy = cls.bytes * system.ipc.copy_cost_per_byte
     _cpu(ops, "kernel", (lambda: copy) if copy else None)
     call = kernel.sampler("system.call", system.call)
-    message = _message(kernel, cls.bytes)
-    reply = kernel.sampler("ipc.reply", system.ipc.latency)
-    sync = system.ipc.kind == "sync"
     entered: list[Any] = []
     fork = None
     prev = None
-    for comp_name in cls.path:
+    for i, comp_name in enumerate(cls.path):
         comp = config.components[comp_name]
         server = kernel.servers.get(comp.domain)
         if server is not None and server not in entered:
-            here = entered[-1].cores if entered else kernel.cores
-            if server.cores is here:
-                _cpu(ops, "ipc", message)
-            else:
+            caller = entered[-1] if entered else None
+            if server.cores is not (caller.cores if caller else kernel.cores):
                 ops.append(Move(server.cores, _network(kernel, cls.bytes)))
+            elif caller or cls.calls:
+                _cpu(ops, "ipc", message)
+                _cpu(ops, "ipc", _refill(refill, _visit(config, cls.path[i:]),
+                                         caller.name if caller else None, server.name))
             if not sync and fork is None:
                 fork = len(ops)
                 ops.append(Fork(-1))  # its target, the DONE index, is set below
@@ -193,23 +213,47 @@ def compile_class(kernel: Parts, name: str, cls: ClassSpec) -> tuple[Op, ...]:
         elif prev is not None:
             _cpu(ops, "kernel" if server is None else "server", call)
         cat = "kernel" if server is None else "server"
-        _work(kernel, ops, comp_name, comp, cat, reply if sync else None)
+        _work(kernel, ops, comp_name, comp, cat, reply)
         prev = comp_name
     if from_config(cls.io).mean > 0:
         ops.append(Io(kernel.sampler(f"io.{name}", cls.io)))
     for i in range(len(entered) - 1, -1, -1):
         server = entered[i]
         back = entered[i - 1].cores if i else kernel.cores
-        if server.cores is back:
-            _cpu(ops, "ipc", reply if sync else None)
-            ops.append(Leave(server))
-        else:
+        if server.cores is not back:
             ops.append(Leave(server))
             ops.append(Move(back, _network(kernel, 0)))
+            continue
+        if i or cls.calls:
+            _cpu(ops, "ipc", reply)
+        if not i and cls.calls and sync:  # the reply brings the client's process back
+            _cpu(ops, "ipc", _refill(refill, cls.working_set, server.name, None))
+        ops.append(Leave(server))
     if fork is not None:
         ops[fork].target = len(ops)
     ops.append(Done())
     return tuple(ops)
+
+
+def _refill(refill: Refill | None, working_set: float, a: str | None,
+            b: str | None) -> Sampler | None:
+    """The constant refill after a crossing from domain ``a`` into ``b`` (None: the client);
+    None when it costs nothing (no op: a run without refills is unchanged)."""
+    cost = refill.crossing(working_set, a, b) if refill else 0.0
+    return (lambda: cost) if cost > 0 else None
+
+
+def _visit(config: Config, path: list[str]) -> float:
+    """Working set of a server visit: the path's first component and those after it that run
+    in the same domain without leaving it."""
+    domain = config.components[path[0]].domain
+    total = 0.0
+    for name in path:
+        comp = config.components[name]
+        if comp.domain != domain:
+            break
+        total += comp.working_set
+    return total
 
 
 def _work(kernel: Parts, ops: list[Op], name: str, comp: ComponentSpec, cat: str,
