@@ -42,6 +42,10 @@ class PrecisionSpec(Strict):
     level: float = Field(0.95, gt=0, lt=1)
 
 
+#: at most this many samples per replication with ``experiment.sample_every``
+MAX_SAMPLES = 100_000
+
+
 class ExperimentSpec(Strict):
     """``[experiment]``: what to run and for how long."""
 
@@ -57,10 +61,19 @@ class ExperimentSpec(Strict):
     # "fast": the blast-radius question of faults.mode = "dependability", vectorised
     # (kernsim.dependability.fast; no timing, so no availability)
     engine: Literal["simpy", "fast"] = "simpy"
+    # a time series every this long (kernsim.sampler: series.parquet); None: none
+    sample_every: Annotated[Duration, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _pilot(self) -> ExperimentSpec:
         """With a precision target, the pilot must give a variance and fit under the cap."""
+        if self.sample_every is not None:
+            samples = (self.warmup + self.duration) / self.sample_every
+            if samples > MAX_SAMPLES:
+                _raise([Problem(("sample_every",), self.sample_every,
+                                f"must leave at most {MAX_SAMPLES} samples per replication "
+                                f"(warmup + duration = {self.warmup + self.duration:g} µs "
+                                f"gives {samples:.3g})")], "ExperimentSpec")
         if self.precision is None:
             return self
         problems = []
@@ -257,6 +270,12 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Config:
+        if self.experiment.sample_every is not None and (
+                self.experiment.engine == "fast" or
+                self.faults is not None and self.faults.mode == "dependability"):
+            raise ValueError(f"experiment.sample_every: got {self.experiment.sample_every:g} µs; "
+                             "only for a model with requests (not faults.mode = "
+                             "\"dependability\" or engine = \"fast\"); remove it")
         if self.experiment.engine == "fast":
             self._check_fast()
         if self.faults is not None and self.faults.mode == "dependability":
