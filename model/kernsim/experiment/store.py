@@ -6,8 +6,10 @@ Layout of ``results/<name>/``::
                        and the sha256 of every file below ("hashes", by relative path)
     parts/             one parquet file per finished task (written to a temp name, renamed)
     samples/           per-task sample rows (e.g. one per injected fault), if the model gives any
+    series/            per-task time series (``experiment.sample_every``), if asked for
     results.parquet    the parts of the current replications, by (design_point, replication)
     samples.parquet    their sample rows, with ``sample`` (table name), design_point, replication
+    series.parquet     their series: design_point, replication, t, dt, metric, value
 
 The current replications of a design point are ``0 … replications-1``; with a
 precision target, ``0 … n-1`` with n per point (the manifest's
@@ -181,6 +183,14 @@ def _sample_table(row: dict, samples: dict[str, list[dict]]) -> pa.Table:
                                  for table, items in samples.items() for r in items])
 
 
+def _series_table(row: dict, series: dict[str, list]) -> pa.Table:
+    """One task's time series (columns ``t``, ``dt``, ``metric``, ``value``), tagged."""
+    n = len(series["t"])
+    return pa.table({"design_point": pa.array([row["design_point"]] * n, pa.int64()),
+                     "replication": pa.array([row["replication"]] * n, pa.int64()),
+                     **{k: series[k] for k in ("t", "dt", "metric", "value")}})
+
+
 def samples_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
     df = concat(tables)
     return df[current(df, replications)].reset_index(drop=True)
@@ -219,6 +229,9 @@ class Store:
         self.out = Path(out)
         self.parts = self.out / "parts"
         self.samples = self.out / "samples"
+        self.series = self.out / "series"
+        self.sides = (self.samples, self.series)
+        """Folders of per-task rows besides the parts (written first, compacted alike)."""
         self.manifest_path = self.out / "manifest.json"
         self.unsynced: list[Path] = []  # parts written since the last manifest
         self.config_hash = ""
@@ -271,9 +284,9 @@ class Store:
         return old
 
     def _own_folders(self) -> None:
-        """Refuse ``parts`` or ``samples`` as a symbolic link (or not a folder): writing,
+        """Refuse ``parts``, ``samples`` or ``series`` as a symbolic link (or not a folder): writing,
         resuming or overwriting through it would touch files outside the results folder."""
-        for folder in (self.parts, self.samples):
+        for folder in (self.parts, *self.sides):
             if folder.is_symlink():
                 raise KernsimError(f"{folder}: is a symbolic link; a results folder's parts "
                                    "must be its own (refusing to write or delete through it)")
@@ -282,7 +295,7 @@ class Store:
 
     def sweep_temp(self) -> None:
         """Remove temp files of writes cut short (a killed run)."""
-        for folder in (self.parts, self.samples):
+        for folder in (self.parts, *self.sides):
             for path in folder.glob(".*.tmp") if folder.exists() else []:
                 path.unlink(missing_ok=True)
 
@@ -326,11 +339,11 @@ class Store:
         self.quarantined.append((rel, why))
 
     def _data_files(self) -> list[Path]:
-        return [p for folder in (self.parts, self.samples) if folder.exists()
+        return [p for folder in (self.parts, *self.sides) if folder.exists()
                 for p in sorted(folder.glob("dp*-r*.parquet"))]
 
     def hash_outputs(self, manifest: Manifest) -> None:
-        for name in ("results.parquet", "samples.parquet"):
+        for name in ("results.parquet", "samples.parquet", "series.parquet"):
             if (self.out / name).exists():
                 manifest["hashes"][name] = file_hash(self.out / name)
 
@@ -340,12 +353,11 @@ class Store:
         parts may be unlisted), and the manifest. Never follows a link, never touches
         another file (``_own_folders`` has refused linked ``parts``/``samples``)."""
         listed = [self.out / rel for rel in old.get("hashes", {})]
-        named = [p for folder in (self.parts, self.samples) if folder.is_dir()
+        named = [p for folder in (self.parts, *self.sides) if folder.is_dir()
                  for p in folder.glob("dp*-r*.parquet") if PART_NAME.match(p.name)]
         for path in [*listed, *named, self.manifest_path]:
-            inside = path.resolve(strict=False).parent in (self.out.resolve(),
-                                                           self.parts.resolve(),
-                                                           self.samples.resolve())
+            inside = path.resolve(strict=False).parent in (
+                self.out.resolve(), *(f.resolve() for f in (self.parts, *self.sides)))
             if inside and not path.is_symlink() and path.is_file():
                 path.unlink()
 
@@ -357,16 +369,19 @@ class Store:
             out.add((int(dp), int(rep)))
         return out
 
-    def write(self, row: dict, samples: dict[str, list[dict]] | None = None) -> dict[str, str]:
-        """Persist one finished task at once (atomic): its samples first, then its row,
-        whose part file marks the task done. Returns {relative path: sha256}."""
+    def write(self, row: dict, samples: dict[str, list[dict]] | None = None,
+              series: dict[str, list] | None = None) -> dict[str, str]:
+        """Persist one finished task at once (atomic): its samples and series first, then
+        its row, whose part file marks the task done. Returns {relative path: sha256}."""
         name = PART.format(row["design_point"], row["replication"])
         out = {}
-        if samples:
-            self.samples.mkdir(exist_ok=True)
-            table = _sample_table(row, samples).replace_schema_metadata(self._meta())
-            out[f"samples/{name}"] = put(self.samples / name, table, False)
-            self.unsynced.append(self.samples / name)
+        for folder, table in ((self.samples, samples and _sample_table(row, samples)),
+                              (self.series, series and _series_table(row, series))):
+            if table:
+                folder.mkdir(exist_ok=True)
+                table = table.replace_schema_metadata(self._meta())
+                out[f"{folder.name}/{name}"] = put(folder / name, table, False)
+                self.unsynced.append(folder / name)
         table = pa.Table.from_pylist([row]).replace_schema_metadata(self._meta())
         out[f"parts/{name}"] = put(self.parts / name, table, False)
         self.unsynced.append(self.parts / name)
@@ -386,14 +401,16 @@ class Store:
 
     def compact(self, replications: Counts) -> pd.DataFrame:
         """Merge parts of the current replications into results.parquet (and samples
-        into samples.parquet); return the results frame, with ``_wall_s``."""
+        into samples.parquet, series into series.parquet); return the results frame,
+        with ``_wall_s``."""
         df = results_frame(read_parts(self.part_paths()), replications)
         walls = df.pop("_wall_s") if "_wall_s" in df else None
         atomic_write(self.out / "results.parquet", frame_bytes(df))
-        samples = self.sample_paths()
-        if samples:
-            frame = samples_frame(read_parts(samples), replications)
-            atomic_write(self.out / "samples.parquet", frame_bytes(frame))
+        for folder in self.sides:
+            paths = self.side_paths(folder)
+            if paths:
+                frame = samples_frame(read_parts(paths), replications)
+                atomic_write(self.out / f"{folder.name}.parquet", frame_bytes(frame))
         return df if walls is None else df.assign(_wall_s=walls.values)
 
     def part_paths(self) -> list[Path]:
@@ -404,11 +421,11 @@ class Store:
         tables = read_parts([self.parts / PART.format(dp, rep) for dp, rep in keys])
         return [row for table in tables for row in table.to_pylist()]
 
-    def sample_paths(self) -> list[Path]:
-        """Sample parts of finished tasks (a task killed between the two writes has
-        samples but no part: it is not done, and its samples are not used)."""
+    def side_paths(self, folder: Path) -> list[Path]:
+        """Sample (or series) parts of finished tasks (a task killed between the writes
+        has them but no part: it is not done, and they are not used)."""
         done = {p.name for p in self.part_paths()}
-        return sorted(p for p in self.samples.glob("dp*-r*.parquet") if p.name in done)
+        return sorted(p for p in folder.glob("dp*-r*.parquet") if p.name in done)
 
 
 def file_hash(path: Path) -> str:

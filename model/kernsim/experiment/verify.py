@@ -2,9 +2,9 @@
 
 - completeness: every (design point, replication) task of the manifest has
   exactly one part file, holding exactly its one row, and nothing else is there;
-- integrity: every part and samples file has the sha256 the manifest recorded;
-- compaction: results.parquet (and samples.parquet) equal what compacting the
-  parts gives now.
+- integrity: every part, samples and series file has the sha256 the manifest recorded;
+- compaction: results.parquet (and samples.parquet, series.parquet) equal what
+  compacting the parts gives now.
 
 The replications of a design point are ``0 … replications-1``, or, for a run
 with a precision target, ``0 … n-1`` with ``n`` from the manifest's
@@ -64,12 +64,12 @@ def verify(folder: str | Path) -> Verdict:
     verdict.tasks = sum(reps.values())
     hashes = dict(manifest.get("hashes", {}))
     parts = _read(store.parts, "parts", hashes, verdict)
-    samples = _read(store.samples, "samples", hashes, verdict)
+    sides = {f.name: _read(f, f.name, hashes, verdict) for f in store.sides}
     _completeness(parts, points, reps, manifest, verdict)
     for rel in sorted(hashes):
-        if rel.startswith(("parts/", "samples/")):
+        if rel.startswith(("parts/", *(f"{name}/" for name in sides))):
             verdict.problems.append(f"{rel}: recorded in the manifest, but the file is missing")
-    _compaction(store, parts, samples, reps, manifest, verdict)
+    _compaction(store, parts, sides, reps, manifest, verdict)
     _precision(store, manifest, verdict)
     status = manifest.get("status")
     if status != "complete":
@@ -177,16 +177,17 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
-def _compaction(store: Store, parts: list[Part], samples: list[Part], reps: dict[int, int],
-                manifest: dict, verdict: Verdict) -> None:
+def _compaction(store: Store, parts: list[Part], sides: dict[str, list[Part]],
+                reps: dict[int, int], manifest: dict, verdict: Verdict) -> None:
     tables = [p.table for p in parts if p.table is not None]
     df = results_frame(combine(tables), reps).drop(columns=["_wall_s"], errors="ignore")
     _same(store.out / "results.parquet", frame_bytes(df), manifest, verdict)
     done = {Path(p.rel).name for p in parts}
-    used = [p.table for p in samples if p.table is not None and Path(p.rel).name in done]
-    if used:
-        _same(store.out / "samples.parquet", frame_bytes(samples_frame(combine(used), reps)),
-              manifest, verdict)
+    for name, side in sides.items():
+        used = [p.table for p in side if p.table is not None and Path(p.rel).name in done]
+        if used:
+            _same(store.out / f"{name}.parquet",
+                  frame_bytes(samples_frame(combine(used), reps)), manifest, verdict)
 
 
 def _same(path: Path, expected: bytes, manifest: dict, verdict: Verdict) -> None:
