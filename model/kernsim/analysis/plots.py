@@ -16,31 +16,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from contextlib import contextmanager
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from kernsim.analysis.failures import blast_radius_pmf
+from kernsim.analysis.style import (
+    PALETTE,  # noqa: F401 (plots.PALETTE, for reproduce)
+    theme,
+)
+from kernsim.analysis.style import colors as _colors
+from kernsim.analysis.style import figure as _figure
+from kernsim.analysis.style import finish as _finish
 from kernsim.stats.intervals import proportion_ci, t_interval
 
-PALETTE = "colorblind"
-RC = {"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
-      "savefig.dpi": 120, "savefig.bbox": "tight", "legend.frameon": False}
 CPU_ORDER = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")
 PERCENTILE = re.compile(r"^response_p(\d+(?:\.\d+)?)$")
-
-
-@contextmanager
-def theme():
-    """The one seaborn look of every kernsim plot (a context manager, nothing global)."""
-    import seaborn as sns
-
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.9), \
-            mpl.rc_context(RC), sns.color_palette(PALETTE):
-        yield
 
 
 # --- metric vs a swept parameter -----------------------------------------------------------
@@ -450,37 +442,12 @@ def _categorical_axis(ax, pos, names, title: str | None) -> None:
     ax.grid(axis="x", visible=False)
 
 
-def _figure(nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.2,
-            sharex: bool = False):
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(nrows, ncols, sharex=sharex, squeeze=True)
-    return fig, axes
-
-
-def _finish(ax, xlabel, ylabel, title: str, legend: str | None, outside: bool = False) -> None:
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize="medium")
-    handles, _ = ax.get_legend_handles_labels()
-    if legend is not None and handles:
-        kw = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)} if outside else {}
-        ax.legend(title=legend, fontsize="small", title_fontsize="small", **kw)
-
-
 def _maybe_log(ax, x: pd.Series, logx: bool | None) -> None:
     if not pd.api.types.is_numeric_dtype(x):
         return
     lo, hi = float(x.min()), float(x.max())
     if logx or (logx is None and lo > 0 and hi / lo > 20):
         ax.set_xscale("log")
-
-
-def _colors(n: int) -> list:
-    import seaborn as sns
-
-    return sns.color_palette(PALETTE, max(n, 1))
 
 
 def _params(df: pd.DataFrame) -> list[str]:
