@@ -6,7 +6,8 @@
 
 from kernsim.version import __version__
 
-__all__ = ["__version__", "load_experiment", "load_results", "load_samples", "run_experiment", "summarize"]
+__all__ = ["__version__", "load_experiment", "load_results", "load_samples", "load_series",
+           "run_experiment", "summarize"]
 
 
 def __getattr__(name: str):
@@ -17,6 +18,9 @@ def __getattr__(name: str):
     if name == "load_samples":
         from kernsim.experiment.store import load_samples
         return load_samples
+    if name == "load_series":
+        from kernsim.analysis.timeseries import load_series
+        return load_series
     if name == "load_experiment":
         from kernsim.experiment.load import load
         return load

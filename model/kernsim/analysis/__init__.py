@@ -12,7 +12,8 @@ in :mod:`kernsim.stats`:
   ``variance_reduction``
 - ``failures``: ``blast_radius_pmf`` (PMF and ECDF with CIs), ``outage_fraction``
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
-  ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``
+  ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``, ``timeseries``
+- ``timeseries``: ``load_series`` (series.parquet), ``load_pilots`` (warmup.parquet)
 - ``html``: ``build_report`` (``kernsim report``)
 """
 
@@ -31,6 +32,7 @@ _HOME = {
     "blast_radius_pmf": "kernsim.analysis.failures",
     "outage_fraction": "kernsim.analysis.failures",
     "build_report": "kernsim.analysis.html",
+    "load_series": "kernsim.analysis.timeseries", "load_pilots": "kernsim.analysis.timeseries",
 }
 
 __all__ = list(_HOME)

@@ -84,6 +84,10 @@ def _run(exp: Experiment, store: Store, executor: str, workers: int | None, over
          progress: Callable[[int, int], None] | None, scheduler: str | None) -> RunResult:
     """:func:`run`, holding the folder's writer lock."""
     manifest = store.open(exp, overwrite=overwrite)
+    if exp.pilots:  # warmup = "auto": the pilots' series (deterministic: rewritten alike)
+        from kernsim.experiment.warmup import save_pilots  # pandas: as for Store, when needed
+
+        manifest["hashes"]["warmup.parquet"] = save_pilots(exp.pilots, store.out)
     rounds = Rounds(exp, store, manifest, progress)
     rounds.result.quarantined = list(store.quarantined)
     log = {"started": now(), "executor": executor, "workers": workers, "scheduler": scheduler}

@@ -459,10 +459,10 @@ def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
     df = read_parquet(file)
     if sample is not None:
         df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
-    return _with_params(df, Store(path).manifest().get("design_points", []))
+    return with_params(df, Store(path).manifest().get("design_points", []))
 
 
-def _with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
+def with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
     """Join each row's design-point parameters (those it does not have already)."""
     params = pd.DataFrame(points)
     keep = [c for c in params.columns if c == "design_point" or c not in df.columns]

@@ -70,6 +70,7 @@ def verify(folder: str | Path) -> Verdict:
         if rel.startswith(("parts/", *(f"{name}/" for name in sides))):
             verdict.problems.append(f"{rel}: recorded in the manifest, but the file is missing")
     _compaction(store, parts, sides, reps, manifest, verdict)
+    _pilots(store, manifest, verdict)
     _precision(store, manifest, verdict)
     status = manifest.get("status")
     if status != "complete":
@@ -188,6 +189,18 @@ def _compaction(store: Store, parts: list[Part], sides: dict[str, list[Part]],
         if used:
             _same(store.out / f"{name}.parquet",
                   frame_bytes(samples_frame(combine(used), reps)), manifest, verdict)
+
+
+def _pilots(store: Store, manifest: dict, verdict: Verdict) -> None:
+    """``warmup.parquet`` (the pilots of warmup = "auto") has the sha256 recorded."""
+    path, recorded = store.out / "warmup.parquet", manifest.get("hashes", {}).get("warmup.parquet")
+    if recorded is None:
+        if path.exists():
+            verdict.problems.append("warmup.parquet: no sha256 recorded in the manifest")
+    elif not path.exists():
+        verdict.problems.append("warmup.parquet: recorded in the manifest, but the file is missing")
+    else:
+        _hash("warmup.parquet", path.read_bytes(), recorded, verdict)
 
 
 def _same(path: Path, expected: bytes, manifest: dict, verdict: Verdict) -> None:
