@@ -33,6 +33,15 @@ def unit(metric: str) -> str:
     return UNITS.get(metric, UNITS.get(metric.split(".")[0], ""))
 
 
+def scale(metric: str, values: pd.Series) -> tuple[float, str]:
+    """Divisor and unit for an axis: per-second rates in k/s or M/s as their size asks."""
+    name = unit(metric)
+    top = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    if not name.endswith("/s") or top < 1e3:
+        return 1.0, name
+    return (1e6, f"M {name}") if top >= 1e6 else (1e3, f"k {name}")
+
+
 def load_series(path: str | Path, metric: str | Sequence[str] | None = None) -> pd.DataFrame:
     """The time series of a results folder (``series.parquet``), optionally some metrics
     only, with each row's design-point parameters as columns (``df.attrs["params"]``)."""
@@ -86,23 +95,26 @@ def timeseries(series: pd.DataFrame, metric: str, hue: str | Sequence[str] | Non
     hue = ([hue] if isinstance(hue, str) else list(hue)) if hue is not None else \
         [p for p in series.attrs.get("params", []) if p in part.columns]
     groups = part.groupby(hue, sort=False) if hue else [("", part)]
+    div, yunit = scale(metric, part["value"])
     with theme():
         fig, ax = figure()
         for color, (name, group) in zip(colors(len(groups)), groups):
             stats = np.array([t_interval(g["value"], level)
-                              for _, g in group.groupby("t", sort=True)])
+                              for _, g in group.groupby("t", sort=True)]) / div
             t = np.sort(group["t"].unique()) / 1000.0
             label = ", ".join(map(str, name)) if isinstance(name, tuple) else str(name)
             ax.plot(t, stats[:, 0], color=color, lw=1.2, label=label or metric)
-            ax.fill_between(t, stats[:, 1], stats[:, 2], color=color, alpha=0.2, lw=0)
+            # every series metric is ≥ 0: the band is clipped there (the mean cannot be below)
+            ax.fill_between(t, np.maximum(stats[:, 1], 0), stats[:, 2], color=color, alpha=0.2,
+                            lw=0)
         if warmup:
             ax.axvline(warmup / 1000.0, color="0.4", ls=":", lw=1, label="end of warm-up")
         for start, end, text in spans:
             ax.axvspan(start / 1000.0, end / 1000.0, color="0.85", lw=0, zorder=0,
                        label=text or None)
-        finish(ax, "simulated time (ms)", f"{metric} ({unit(metric)})",
+        finish(ax, "simulated time (ms)", f"{metric} ({yunit})",
                title=f"{metric} (mean, {level:.0%} CI over replications)",
-               legend=", ".join(hue) if hue else "", outside=len(hue) > 0)
+               legend=", ".join(hue) if hue else "")
         if metric.startswith(("util.", "cpu.")):
             ax.set_ylim(0, 1.02)
     return fig
