@@ -80,13 +80,15 @@ def load_pilots(path: str | Path, design_point: int = 0) -> pd.Series:
 
 def timeseries(series: pd.DataFrame, metric: str, hue: str | Sequence[str] | None = None,
                level: float = 0.95, warmup: float | None = None,
-               spans: Sequence[tuple[float, float, str]] = ()) -> Figure:
+               spans: Sequence[tuple[float, float, str]] = (),
+               xlabel: str = "simulated time (ms)") -> Figure:
     """``metric`` over simulated time: the mean across replications at each sample time,
     with a ``level`` Student-t band, one line per ``hue`` (default: the swept parameters).
 
     ``series`` is :func:`load_series`'s frame. ``warmup`` (µs) draws a line at the end
     of the warm-up; ``spans`` shades (start, end, label) windows in µs (e.g. a trigger).
-    The x axis is in ms; the y axis carries the metric's unit.
+    The x axis is in ms (``xlabel`` names it, e.g. for ``t`` shifted to an event);
+    the y axis carries the metric's unit.
     """
     part = series[series["metric"] == metric]
     if part.empty:
@@ -112,7 +114,7 @@ def timeseries(series: pd.DataFrame, metric: str, hue: str | Sequence[str] | Non
         for start, end, text in spans:
             ax.axvspan(start / 1000.0, end / 1000.0, color="0.85", lw=0, zorder=0,
                        label=text or None)
-        finish(ax, "simulated time (ms)", f"{metric} ({yunit})",
+        finish(ax, xlabel, f"{metric} ({yunit})",
                title=f"{metric} (mean, {level:.0%} CI over replications)",
                legend=", ".join(hue) if hue else "")
         if metric.startswith(("util.", "cpu.")):

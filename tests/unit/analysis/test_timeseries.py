@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import kernsim
@@ -100,3 +101,13 @@ def test_the_pilot_is_saved_and_plots_warmup_draws_it_from_the_folder(experiment
     assert cut_line.get_xdata()[0] == chosen
     (out / "warmup.parquet").write_bytes(b"changed")
     assert "warmup.parquet: sha256" in "\n".join(verify(out).problems)
+
+
+def test_rates_are_scaled_to_k_or_m_per_second_and_fractions_left_alone():
+    from kernsim.analysis.timeseries import scale
+
+    assert scale("goodput", pd.Series([0.0, 8e5])) == (1e3, "k successes/s")
+    assert scale("throughput", pd.Series([2e6])) == (1e6, "M completions/s")
+    assert scale("failed", pd.Series([12.0])) == (1.0, "failures/s")
+    assert scale("util.vfs", pd.Series([0.5])) == (1.0, "fraction busy")
+    assert scale("lock.big.waiters", pd.Series([3.0])) == (1.0, "jobs waiting")
