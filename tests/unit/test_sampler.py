@@ -18,6 +18,7 @@ from kernsim.simulate import simulate
 QUICKSTART = ROOT / "experiments" / "quickstart.toml"
 TINY = ROOT / "tests" / "fixtures" / "tiny.toml"
 METASTABLE = ROOT / "experiments" / "metastable_retry.toml"
+C4 = ROOT / "experiments" / "c4_fault_injection.toml"
 
 #: (file, overrides, which task): the quickstart's microkernel on 4 cores (the OS model,
 #: warm-up 1 ms, a multiple of 0.3 ms it is not), tiny with a warm-up off the grid, and a
@@ -29,6 +30,8 @@ CASES = {
     "metastable": (METASTABLE, ["experiment.replications=1", "experiment.duration=30ms"],
                    {"trigger.factor": 0.5, "trigger.length": "5ms",
                     "workload.retry.budget": 1e9, "workload.retry.base": "0us"}),
+    "c4": (C4, ["experiment.replications=1", "experiment.duration=12ms"],
+           {"system.architecture": "microkernel"}),
 }
 
 
@@ -38,10 +41,15 @@ def _task(path, overrides, params):
                                                   for k, v in params.items()))
 
 
-def _run(case: str, every: str | None):
+def _run(case: str, every: str | None, tmp_path):
+    """One task of ``case``, its file's own ``sample_every`` removed, ``every`` set."""
     path, overrides, params = CASES[case]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    copy = tmp_path / path.name
+    copy.write_text("\n".join(ln for ln in lines if not ln.startswith("sample_every")),
+                    encoding="utf-8")
     extra = [f"experiment.sample_every={every}"] if every else []
-    task = _task(path, overrides + extra, params)
+    task = _task(copy, overrides + extra, params)
     return task.config, simulate(task.config, task.seed())
 
 
@@ -50,9 +58,9 @@ def _same(a: float, b: float) -> bool:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_sampling_changes_no_metric(case):
-    _, off = _run(case, None)
-    _, on = _run(case, "0.3ms")
+def test_sampling_changes_no_metric(case, tmp_path):
+    _, off = _run(case, None, tmp_path)
+    _, on = _run(case, "0.3ms", tmp_path)
     series = on.pop("_series")
     assert len(series["t"]) > 0
     assert off.keys() == on.keys()
@@ -60,8 +68,8 @@ def test_sampling_changes_no_metric(case):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_time_averages_are_the_end_of_run_metrics(case):
-    config, metrics = _run(case, "0.3ms")
+def test_time_averages_are_the_end_of_run_metrics(case, tmp_path):
+    config, metrics = _run(case, "0.3ms", tmp_path)
     series = pd.DataFrame(metrics.pop("_series"))
     warmup = config.experiment.warmup
     measured = series[series["t"] - series["dt"] >= warmup]
@@ -71,9 +79,10 @@ def test_time_averages_are_the_end_of_run_metrics(case):
                if m.startswith(("util.", "cpu.", "queue.")) and m in metrics
                or m in ("throughput", "goodput")]
     assert any(m.startswith("util.") for m in checked)
-    assert case == "quickstart" or any(m.startswith("queue.") for m in checked)
-    assert case != "quickstart" or any(m.startswith("cpu.") for m in checked)
-    assert case != "metastable" or "goodput" in checked
+    os_model = case in ("quickstart", "c4")
+    assert os_model or any(m.startswith("queue.") for m in checked)
+    assert not os_model or any(m.startswith("cpu.") for m in checked)
+    assert case not in ("metastable", "c4") or "goodput" in checked
     intervals = measured.groupby("metric").size().max()
     # rounding: one difference and one product per interval, and the sum of them
     rel = 8 * intervals * sys.float_info.epsilon
@@ -82,8 +91,8 @@ def test_time_averages_are_the_end_of_run_metrics(case):
     assert wrong == {}
 
 
-def test_the_grid_is_anchored_at_the_warm_up_and_covers_the_run():
-    config, metrics = _run("tiny", "0.3ms")
+def test_the_grid_is_anchored_at_the_warm_up_and_covers_the_run(tmp_path):
+    config, metrics = _run("tiny", "0.3ms", tmp_path)
     series = pd.DataFrame(metrics["_series"])
     one = series[series["metric"] == "util.cpu"]
     end = config.experiment.warmup + config.experiment.duration
@@ -96,10 +105,22 @@ def test_the_grid_is_anchored_at_the_warm_up_and_covers_the_run():
     assert (one["dt"] > 0).all()
 
 
-def test_counts_kept_only_while_measuring_start_at_the_warm_up():
-    config, metrics = _run("metastable", "1ms")
+def test_counts_kept_only_while_measuring_start_at_the_warm_up(tmp_path):
+    config, metrics = _run("metastable", "1ms", tmp_path)
     series = pd.DataFrame(metrics["_series"])
     goodput = series[series["metric"] == "goodput"]
     throughput = series[series["metric"] == "throughput"]
     assert (goodput["t"] - goodput["dt"]).min() == config.experiment.warmup
     assert (throughput["t"] - throughput["dt"]).min() == 0.0
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_interval_is_in_its_metrics_range_warm_up_included(case, tmp_path):
+    """A reading taken after the statistics reset (not before) would make the last
+    warm-up interval negative; fractions stay in [0, 1], everything else ≥ 0."""
+    _, metrics = _run(case, "0.3ms", tmp_path)
+    series = pd.DataFrame(metrics["_series"])
+    fractions = series["metric"].str.startswith(("util.", "cpu."))
+    slack = 64 * sys.float_info.epsilon
+    assert (series["value"] >= -slack).all()
+    assert (series.loc[fractions, "value"] <= 1 + slack).all()
