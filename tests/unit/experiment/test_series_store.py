@@ -65,3 +65,9 @@ def test_verify_catches_a_changed_series_part_and_a_stale_compaction(sampled):
     text = "\n".join(verify(sampled).problems)
     assert "series/dp00000-r00001.parquet: sha256" in text
     assert "series.parquet: differs from the compaction of the parts" in text
+
+
+def test_a_process_pool_writes_the_same_series_bytes(sampled, experiment_file, tmp_path):
+    exp = load(experiment_file("s.toml", "sweep", **SAMPLED))
+    out = run(exp, out=tmp_path / "pool", executor="processes", workers=2).out
+    assert (out / "series.parquet").read_bytes() == (sampled / "series.parquet").read_bytes()
