@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from kernsim.engine.monitor import TimeWeighted
 from kernsim.engine.sim import Sim
@@ -45,7 +46,7 @@ class Probe:
     """A group of metrics read together: ``read(now)`` gives each metric's reading."""
 
     read: Reading
-    kind: str
+    kind: Literal["mean", "rate", "level"]
     """``mean`` (a time integral), ``rate`` (a count) or ``level`` (a value at t)."""
     resets: bool = True
     """Its readings restart from 0 at the end of the warm-up (the part's statistics reset)."""
