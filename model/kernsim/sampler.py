@@ -26,9 +26,12 @@ measured window is the end-of-run metric (to rounding).
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 from kernsim.engine.monitor import TimeWeighted
 from kernsim.engine.sim import Sim
@@ -63,7 +66,10 @@ class Sampler:
         """The next sample's index on the grid ``warmup + k × every``."""
         self.last = 0.0
         self.prev: list[dict[str, float]] = [p.read(0.0) for p in probes]
-        self.columns: dict[str, list] = {"t": [], "dt": [], "metric": [], "value": []}
+        self.names = [list(prev) for prev in self.prev]
+        """Each probe's metrics, in the order its values are kept."""
+        self.kept = [(array("d"), array("d"), array("d")) for _ in probes]
+        """Per probe: sample times, interval lengths, values (metric-minor): 8 bytes each."""
 
     def start(self) -> None:
         """Schedule the samples; call before ``Sim.start`` so that the sample at the end
@@ -92,26 +98,34 @@ class Sampler:
         self.prev = [{m: 0.0 for m in prev} if p.resets else prev
                      for p, prev in zip(self.probes, self.prev)]
 
-    def finish(self, now: float) -> dict[str, list]:
+    def finish(self, now: float) -> dict[str, np.ndarray]:
         """Close the last interval at ``now`` (the end of the run); the series as columns
-        ``t`` (the interval's end, µs), ``dt`` (its length, µs), ``metric``, ``value``."""
+        ``t`` (the interval's end, µs), ``dt`` (its length, µs), ``metric``, ``value``,
+        in time order (then probe and metric order)."""
         if now > self.last:
             self._sample(now)
-        return self.columns
+        cols: dict[str, list[np.ndarray]] = {"t": [], "dt": [], "metric": [], "value": []}
+        for names, (times, dts, values) in zip(self.names, self.kept):
+            k, n = len(names), len(times)
+            cols["t"].append(np.repeat(np.frombuffer(times), k))
+            cols["dt"].append(np.repeat(np.frombuffer(dts), k))
+            cols["metric"].append(np.tile(np.array(names, dtype=object), n))
+            cols["value"].append(np.frombuffer(values))
+        out = {key: np.concatenate(parts) if parts else np.empty(0)
+               for key, parts in cols.items()}
+        order = np.argsort(out["t"], kind="stable")
+        return {key: column[order] for key, column in out.items()}
 
     def _sample(self, now: float) -> None:
         dt = now - self.last
         measuring = self.sim.measuring and self.last >= self.sim.warmup
-        cols = self.columns
         for i, probe in enumerate(self.probes):
             reading = probe.read(now)
             if probe.warm or measuring:
-                prev = self.prev[i]
-                for metric, x in reading.items():
-                    cols["t"].append(now)
-                    cols["dt"].append(dt)
-                    cols["metric"].append(metric)
-                    cols["value"].append(_value(probe.kind, x, prev[metric], dt))
+                prev, (times, dts, values) = self.prev[i], self.kept[i]
+                times.append(now)
+                dts.append(dt)
+                values.extend(_value(probe.kind, reading[m], prev[m], dt) for m in self.names[i])
             self.prev[i] = reading
         self.last = now
 

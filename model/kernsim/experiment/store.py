@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -183,7 +184,7 @@ def _sample_table(row: dict, samples: dict[str, list[dict]]) -> pa.Table:
                                  for table, items in samples.items() for r in items])
 
 
-def _series_table(row: dict, series: dict[str, list]) -> pa.Table:
+def _series_table(row: dict, series: dict[str, np.ndarray]) -> pa.Table:
     """One task's time series (columns ``t``, ``dt``, ``metric``, ``value``), tagged."""
     n = len(series["t"])
     return pa.table({"design_point": pa.array([row["design_point"]] * n, pa.int64()),
@@ -370,7 +371,7 @@ class Store:
         return out
 
     def write(self, row: dict, samples: dict[str, list[dict]] | None = None,
-              series: dict[str, list] | None = None) -> dict[str, str]:
+              series: dict[str, np.ndarray] | None = None) -> dict[str, str]:
         """Persist one finished task at once (atomic): its samples and series first, then
         its row, whose part file marks the task done. Returns {relative path: sha256}."""
         name = PART.format(row["design_point"], row["replication"])
