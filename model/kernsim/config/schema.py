@@ -67,13 +67,6 @@ class ExperimentSpec(Strict):
     @model_validator(mode="after")
     def _pilot(self) -> ExperimentSpec:
         """With a precision target, the pilot must give a variance and fit under the cap."""
-        if self.sample_every is not None:
-            samples = (self.warmup + self.duration) / self.sample_every
-            if samples > MAX_SAMPLES:
-                _raise([Problem(("sample_every",), self.sample_every,
-                                f"must leave at most {MAX_SAMPLES} samples per replication "
-                                f"(warmup + duration = {self.warmup + self.duration:g} µs "
-                                f"gives {samples:.3g})")], "ExperimentSpec")
         if self.precision is None:
             return self
         problems = []
@@ -268,14 +261,22 @@ class Config(Strict):
     trigger: TriggerSpec | None = None
     migration: MigrationSpec | None = None
 
+    def _check_sampling(self) -> None:
+        exp = self.experiment
+        if exp.engine == "fast" or self.faults is not None and self.faults.mode == "dependability":
+            raise ValueError(f"experiment.sample_every: got {exp.sample_every:g} µs; only for a "
+                             "model with requests (not faults.mode = \"dependability\" or "
+                             "engine = \"fast\"); remove it")
+        samples = (exp.warmup + exp.duration) / exp.sample_every
+        if samples > MAX_SAMPLES:
+            raise ValueError(f"experiment.sample_every: got {exp.sample_every:g} µs; must leave "
+                             f"at most {MAX_SAMPLES} samples per replication (warmup + duration "
+                             f"= {exp.warmup + exp.duration:g} µs gives {samples:.3g})")
+
     @model_validator(mode="after")
     def _references(self) -> Config:
-        if self.experiment.sample_every is not None and (
-                self.experiment.engine == "fast" or
-                self.faults is not None and self.faults.mode == "dependability"):
-            raise ValueError(f"experiment.sample_every: got {self.experiment.sample_every:g} µs; "
-                             "only for a model with requests (not faults.mode = "
-                             "\"dependability\" or engine = \"fast\"); remove it")
+        if self.experiment.sample_every is not None:
+            self._check_sampling()
         if self.experiment.engine == "fast":
             self._check_fast()
         if self.faults is not None and self.faults.mode == "dependability":
