@@ -8,8 +8,8 @@ results row alone.
 
 from kernsim.version import __version__
 
-__all__ = ["__version__", "load_experiment", "load_results", "load_samples", "run_experiment",
-           "run_replication", "summarize"]
+__all__ = ["__version__", "load_experiment", "load_results", "load_samples", "load_series",
+           "run_experiment", "run_replication", "summarize"]
 
 
 def __getattr__(name: str):
@@ -20,6 +20,9 @@ def __getattr__(name: str):
     if name == "load_samples":
         from kernsim.experiment.store import load_samples
         return load_samples
+    if name == "load_series":
+        from kernsim.analysis.timeseries import load_series
+        return load_series
     if name == "load_experiment":
         from kernsim.experiment.load import load
         return load

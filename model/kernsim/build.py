@@ -18,6 +18,7 @@ from kernsim.queueing.network import Network
 from kernsim.queueing.sources import ClassPicker, ClosedSource, OpenSource
 from kernsim.queueing.station import Station
 from kernsim.queueing.trigger import Trigger
+from kernsim.sampler import Sampler, probes
 from kernsim.system.inject import Injector
 from kernsim.system.kernel import Kernel
 from kernsim.system.poison import Poison
@@ -59,6 +60,10 @@ class Model:
         self.trigger = (Trigger(self.sim, config.trigger, self._knob(config.trigger))
                         if config.trigger else None)
         self.migration = Migration(self.sim, self.net, migration) if migration else None
+        every = exp.sample_every
+        self.sampler = (Sampler(self.sim, every, self.end, probes(self.net, self.requests))
+                        if every else None)
+        """The time series (``experiment.sample_every``); it only reads the other parts."""
         self.connect()
 
     def connect(self) -> None:
@@ -85,6 +90,8 @@ class Model:
         return self.net.stations[trigger.target] if trigger.kind == "capacity" else self.source
 
     def run(self) -> dict[str, float]:
+        if self.sampler:  # first: its sample at the end of the warm-up precedes the reset
+            self.sampler.start()
         self.sim.start()
         self.source.start()
         for part in (self.injector, self.trigger, self.migration):
@@ -114,6 +121,8 @@ class Model:
             out.setdefault("_samples", {})["migrations"] = [self.migration.row()]
         if self.tracer is not None:
             out["_trace"] = self.tracer.rows()
+        if self.sampler:
+            out["_series"] = self.sampler.finish(self.sim.now)
         return out
 
 

@@ -14,6 +14,7 @@ import json
 import shlex
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -151,9 +152,9 @@ def cmd_validate(a: argparse.Namespace) -> int:
         err.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     for warning in advice:
         err.print(f"[yellow]warning[/]: {escape(warning)}", highlight=False, soft_wrap=True)
-    for warnings, flag in ((check_stable(exp), "--allow-unstable"),
-                           (check_long(exp), "--allow-long")):
-        for warning in warnings:
+    for found, flag in ((check_stable(exp), "--allow-unstable"),
+                        (check_long(exp), "--allow-long")):
+        for warning in found:
             err.print(f"[yellow]warning[/]: {escape(warning)}; `run` refuses it without "
                       f"{flag}", highlight=False, soft_wrap=True)
     n = len(exp.points)
@@ -430,7 +431,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"kernsim: option {first} before the command; options follow "
                              f"it: kernsim COMMAND {first} …")
         ns = top.parse_args(args)
-        code = ns.func(ns) if getattr(ns, "func", None) else (top.print_help() or 0)
+        with warnings.catch_warnings():  # one line each, as the CLI's own warnings
+            warnings.showwarning = _warning_line
+            code = ns.func(ns) if getattr(ns, "func", None) else (top.print_help() or 0)
     except SystemExit as exc:  # --help and --version
         code = exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
@@ -448,6 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "(rerun with --debug for the traceback)", highlight=False, soft_wrap=True)
         code = 2
     return _exit(code, argv)
+
+
+def _warning_line(message: Warning | str, *_where: object) -> None:
+    err.print(f"[yellow]warning[/]: {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 def _exit(code: int, argv: Sequence[str] | None) -> int:

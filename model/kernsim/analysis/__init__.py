@@ -15,7 +15,9 @@ in :mod:`kernsim.stats`:
   Saltelli sweep, bootstrap CIs; ``kernsim sensitivity``); in the module, ``analyze``
   of a results folder and ``sample_values`` (what the indices apportion)
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
-  ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``, ``sensitivity``
+  ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``, ``sensitivity``,
+  ``timeseries``
+- ``timeseries``: ``load_series`` (series.parquet), ``load_pilots`` (warmup.parquet)
 - ``html``: ``build_report`` (``kernsim report``)
 - ``perfetto``: ``load_trace`` (``trace.parquet``), ``chrome_trace`` (``kernsim trace``)
 """
@@ -37,6 +39,7 @@ _HOME = {
     "build_report": "kernsim.analysis.html",
     "sobol_indices": "kernsim.analysis.sensitivity",
     "load_trace": "kernsim.analysis.perfetto", "chrome_trace": "kernsim.analysis.perfetto",
+    "load_series": "kernsim.analysis.timeseries", "load_pilots": "kernsim.analysis.timeseries",
 }
 
 __all__ = list(_HOME)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from kernsim.analysis.figure import colors as _colors
 from kernsim.analysis.figure import figure as _figure
 from kernsim.analysis.figure import finish as _finish
 from kernsim.analysis.figure import maybe_log as _maybe_log
+from kernsim.analysis.timeseries import load_pilots, timeseries  # noqa: F401 (plots.timeseries)
 from kernsim.stats.intervals import proportion_ci, t_interval
 
 CPU_ORDER = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")
@@ -318,21 +320,24 @@ def published_overlay(model_df: pd.DataFrame, published: pd.DataFrame, x: str, q
 # --- warm-up -------------------------------------------------------------------------------
 
 
-def warmup(series, cut) -> Figure:
+def warmup(series, cut=None, design_point: int = 0) -> Figure:
     """Check an MSER-5 truncation: the series, its batch means and the cut; MSER(d) below.
 
-    ``cut`` is a :class:`~kernsim.stats.warmup.WarmupCut` or an observation
-    count. Top panel: the raw series (thin), means of batches of 5, a vertical
+    ``series`` is a series in time order, or a results folder of ``warmup = "auto"``
+    (its pilot for ``design_point``, from ``warmup.parquet``). ``cut`` is a
+    :class:`~kernsim.stats.warmup.WarmupCut` or an observation count (default: MSER-5's). Top panel: the raw series (thin), means of batches of 5, a vertical
     line at the cut and the dropped part shaded; bottom: MSER(d) against the
     truncation point with its minimum marked (3 lines on top, 1 below).
     """
     from kernsim.stats.warmup import batch_series, mser5
 
+    if isinstance(series, (str, Path)):
+        series = load_pilots(series, design_point)
     y = np.asarray(series, dtype=float)
     t = np.asarray(series.index, dtype=float) if isinstance(series, pd.Series) else \
         np.arange(len(y), dtype=float)
     res = mser5(series)
-    size, n_cut = res.batch_size, int(cut)
+    size, n_cut = res.batch_size, int(res if cut is None else cut)
     z = batch_series(y, size)
     centers = t[: len(z) * size].reshape(-1, size).mean(axis=1)
     t_cut = t[min(n_cut, len(t) - 1)]

@@ -44,6 +44,10 @@ class PrecisionSpec(Strict):
     level: float = Field(0.95, gt=0, lt=1)
 
 
+#: at most this many samples per replication with ``experiment.sample_every``
+MAX_SAMPLES = 100_000
+
+
 class ExperimentSpec(Strict):
     """``[experiment]``: what to run and for how long."""
 
@@ -60,6 +64,8 @@ class ExperimentSpec(Strict):
     # (kernsim.dependability.fast; no timing, so no availability)
     engine: Literal["simpy", "fast"] = "simpy"
     trace: TraceSpec | None = None  # None: no trace (kernsim.system.trace)
+    # a time series every this long (kernsim.sampler: series.parquet); None: none
+    sample_every: Annotated[Duration, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _pilot(self) -> ExperimentSpec:
@@ -277,11 +283,25 @@ class Config(Strict):
     trigger: TriggerSpec | None = None
     migration: MigrationSpec | None = None
 
+    def _check_sampling(self) -> None:
+        exp = self.experiment
+        if exp.engine == "fast" or self.faults is not None and self.faults.mode == "dependability":
+            raise ValueError(f"experiment.sample_every: got {exp.sample_every:g} µs; only for a "
+                             "model with requests (not faults.mode = \"dependability\" or "
+                             "engine = \"fast\"); remove it")
+        samples = (exp.warmup + exp.duration) / exp.sample_every
+        if samples > MAX_SAMPLES:
+            raise ValueError(f"experiment.sample_every: got {exp.sample_every:g} µs; must leave "
+                             f"at most {MAX_SAMPLES} samples per replication (warmup + duration "
+                             f"= {exp.warmup + exp.duration:g} µs gives {samples:.3g})")
+
     @model_validator(mode="after")
     def _references(self) -> Config:
         if self.experiment.trace is not None and self.system is None:
             raise ValueError("experiment.trace: traces the OS model's requests; this file has "
                              "no [system] table (add one, or remove experiment.trace)")
+        if self.experiment.sample_every is not None:
+            self._check_sampling()
         if self.experiment.engine == "fast":
             self._check_fast()
         if self.faults is not None and self.faults.mode == "dependability":

@@ -8,7 +8,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -21,6 +21,9 @@ from kernsim.engine.dists import Distribution
 from kernsim.errors import ConfigError
 from kernsim.experiment import arguments, keys
 from kernsim.experiment.sweep import expand
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: keys that may change between runs of one results folder without making it
 #: a different experiment (more replications, or a precision target, extend it;
@@ -47,6 +50,8 @@ class Experiment:
     config: Config
     points: list[DesignPoint] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # referenced file -> content hash, at load
+    #: warmup = "auto": each design point's pilot response times, by completion time
+    pilots: dict[int, pd.Series] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

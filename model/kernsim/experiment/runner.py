@@ -84,6 +84,10 @@ def _run(exp: Experiment, store: Store, executor: str, workers: int | None, over
          progress: Callable[[int, int], None] | None, scheduler: str | None) -> RunResult:
     """:func:`run`, holding the folder's writer lock."""
     manifest = store.open(exp, overwrite=overwrite)
+    if exp.pilots:  # warmup = "auto": the pilots' series (deterministic: rewritten alike)
+        from kernsim.experiment.warmup import save_pilots  # pandas: as for Store, when needed
+
+        manifest["hashes"]["warmup.parquet"] = save_pilots(exp.pilots, store.out)
     rounds = Rounds(exp, store, manifest, progress)
     rounds.result.quarantined = list(store.quarantined)
     log = {"started": now(), "executor": executor, "workers": workers, "scheduler": scheduler}
@@ -202,6 +206,7 @@ def _record(store: Store, manifest: Manifest, row: dict, result: RunResult) -> N
                                 "replication": row["replication"], "seed": row["seed"],
                                 "error": row["_error"]})
         return
-    hashes = store.write(row, row.pop("_samples", None), row.pop("_trace", None))
+    hashes = store.write(row, row.pop("_samples", None), row.pop("_series", None),
+                         row.pop("_trace", None))
     manifest.record_task(row["design_point"], row["replication"], row["_wall_s"], hashes)
     result.ran += 1

@@ -6,8 +6,10 @@ Layout of ``results/<name>/``::
                        and the sha256 of every file below ("hashes", by relative path)
     parts/             one parquet file per finished task (written to a temp name, renamed)
     samples/           per-task sample rows (e.g. one per injected fault), if the model gives any
+    series/            per-task time series (``experiment.sample_every``), if asked for
     results.parquet    the parts of the current replications, by (design_point, replication)
     samples.parquet    their sample rows, with ``sample`` (table name), design_point, replication
+    series.parquet     their series: design_point, replication, t, dt, metric, value
     traces/            per-task spans of the traced replications (``experiment.trace``)
     trace.parquet      their spans, with design_point and replication (as samples.parquet)
 
@@ -30,6 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -37,13 +40,15 @@ import pyarrow.parquet as pq
 from kernsim.errors import KernsimError
 from kernsim.experiment import arguments
 from kernsim.experiment.manifest import Manifest
-from kernsim.experiment.traces import trace_table
+from kernsim.experiment.side_tables import sample_table, series_table, trace_table
 
 PART = "dp{:05d}-r{:05d}.parquet"
 #: a part file's name, as :data:`PART` writes it
 PART_NAME = re.compile(r"^dp\d{5}-r\d{5}\.parquet$")
 #: keys every kernsim manifest has (what makes a folder a kernsim results folder)
 MANIFEST_KEYS = ("name", "config_hash", "status", "hashes", "tasks")
+#: side folder -> the file its parts are compacted into
+COMPACTED = {"samples": "samples.parquet", "series": "series.parquet", "traces": "trace.parquet"}
 
 
 def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
@@ -167,23 +172,6 @@ def results_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
     return df
 
 
-def _sample_table(row: dict, samples: dict[str, list[dict]]) -> pa.Table:
-    """One task's sample rows, tagged with table name, design point and replication.
-
-    A single table given as columns (``as_columns()``, e.g. the fast engine's
-    ``Rows``) is written column-wise, without a dict per row.
-    """
-    key = {"design_point": row["design_point"], "replication": row["replication"]}
-    if len(samples) == 1:
-        (table, items), = samples.items()
-        if hasattr(items, "as_columns"):
-            n = len(items)
-            tags = {"sample": [table] * n, **{k: [v] * n for k, v in key.items()}}
-            return pa.table({**tags, **items.as_columns()})
-    return pa.Table.from_pylist([{"sample": table, **key, **r}
-                                 for table, items in samples.items() for r in items])
-
-
 def samples_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
     df = concat(tables)
     return df[current(df, replications)].reset_index(drop=True)
@@ -222,7 +210,10 @@ class Store:
         self.out = Path(out)
         self.parts = self.out / "parts"
         self.samples = self.out / "samples"
+        self.series = self.out / "series"
         self.traces = self.out / "traces"
+        self.sides = (self.samples, self.series, self.traces)
+        """Folders of per-task rows besides the parts (written first, compacted alike)."""
         self.manifest_path = self.out / "manifest.json"
         self.unsynced: list[Path] = []  # parts written since the last manifest
         self.config_hash = ""
@@ -275,9 +266,9 @@ class Store:
         return old
 
     def _own_folders(self) -> None:
-        """Refuse ``parts`` or ``samples`` as a symbolic link (or not a folder): writing,
+        """Refuse ``parts`` or a side folder (``samples``, …) as a symbolic link (or not a folder): writing,
         resuming or overwriting through it would touch files outside the results folder."""
-        for folder in (self.parts, self.samples, self.traces):
+        for folder in (self.parts, *self.sides):
             if folder.is_symlink():
                 raise KernsimError(f"{folder}: is a symbolic link; a results folder's parts "
                                    "must be its own (refusing to write or delete through it)")
@@ -286,7 +277,7 @@ class Store:
 
     def sweep_temp(self) -> None:
         """Remove temp files of writes cut short (a killed run)."""
-        for folder in (self.parts, self.samples, self.traces):
+        for folder in (self.parts, *self.sides):
             for path in folder.glob(".*.tmp") if folder.exists() else []:
                 path.unlink(missing_ok=True)
 
@@ -330,11 +321,11 @@ class Store:
         self.quarantined.append((rel, why))
 
     def _data_files(self) -> list[Path]:
-        return [p for folder in (self.parts, self.samples, self.traces) if folder.exists()
+        return [p for folder in (self.parts, *self.sides) if folder.exists()
                 for p in sorted(folder.glob("dp*-r*.parquet"))]
 
     def hash_outputs(self, manifest: Manifest) -> None:
-        for name in ("results.parquet", "samples.parquet", "trace.parquet"):
+        for name in ("results.parquet", *COMPACTED.values()):
             if (self.out / name).exists():
                 manifest["hashes"][name] = file_hash(self.out / name)
 
@@ -344,12 +335,11 @@ class Store:
         parts may be unlisted), and the manifest. Never follows a link, never touches
         another file (``_own_folders`` has refused linked ``parts``/``samples``)."""
         listed = [self.out / rel for rel in old.get("hashes", {})]
-        folders = (self.parts, self.samples, self.traces)
-        named = [p for folder in folders if folder.is_dir()
+        named = [p for folder in (self.parts, *self.sides) if folder.is_dir()
                  for p in folder.glob("dp*-r*.parquet") if PART_NAME.match(p.name)]
         for path in [*listed, *named, self.manifest_path]:
-            inside = path.resolve(strict=False).parent in (self.out.resolve(),
-                                                           *(f.resolve() for f in folders))
+            inside = path.resolve(strict=False).parent in (
+                self.out.resolve(), *(f.resolve() for f in (self.parts, *self.sides)))
             if inside and not path.is_symlink() and path.is_file():
                 path.unlink()
 
@@ -362,21 +352,21 @@ class Store:
         return out
 
     def write(self, row: dict, samples: dict[str, list[dict]] | None = None,
+              series: dict[str, np.ndarray] | None = None,
               trace: dict[str, list] | None = None) -> dict[str, str]:
-        """Persist one finished task at once (atomic): its samples and trace first, then
-        its row, whose part file marks the task done. Returns {relative path: sha256}."""
+        """Persist one finished task at once (atomic): its samples, series and trace first,
+        then its row, whose part file marks the task done. Returns {relative path: sha256}."""
         name = PART.format(row["design_point"], row["replication"])
         out = {}
-        if trace is not None:
-            self.traces.mkdir(exist_ok=True)
-            table = trace_table(row, trace).replace_schema_metadata(self._meta())
-            out[f"traces/{name}"] = put(self.traces / name, table, False)
-            self.unsynced.append(self.traces / name)
-        if samples:
-            self.samples.mkdir(exist_ok=True)
-            table = _sample_table(row, samples).replace_schema_metadata(self._meta())
-            out[f"samples/{name}"] = put(self.samples / name, table, False)
-            self.unsynced.append(self.samples / name)
+        sides = ((self.samples, sample_table(row, samples) if samples else None),
+                 (self.series, series_table(row, series) if series and len(series["t"]) else None),
+                 (self.traces, None if trace is None else trace_table(row, trace)))  # even empty
+        for folder, table in sides:
+            if table is not None:
+                folder.mkdir(exist_ok=True)
+                table = table.replace_schema_metadata(self._meta())
+                out[f"{folder.name}/{name}"] = put(folder / name, table, False)
+                self.unsynced.append(folder / name)
         table = pa.Table.from_pylist([row]).replace_schema_metadata(self._meta())
         out[f"parts/{name}"] = put(self.parts / name, table, False)
         self.unsynced.append(self.parts / name)
@@ -396,18 +386,16 @@ class Store:
 
     def compact(self, replications: Counts) -> pd.DataFrame:
         """Merge parts of the current replications into results.parquet (and samples
-        into samples.parquet); return the results frame, with ``_wall_s``."""
+        into samples.parquet, series into series.parquet); return the results frame,
+        with ``_wall_s``."""
         df = results_frame(read_parts(self.part_paths()), replications)
         walls = df.pop("_wall_s") if "_wall_s" in df else None
         atomic_write(self.out / "results.parquet", frame_bytes(df))
-        samples = self.sample_paths()
-        if samples:
-            frame = samples_frame(read_parts(samples), replications)
-            atomic_write(self.out / "samples.parquet", frame_bytes(frame))
-        traces = self.sample_paths(self.traces)
-        if traces:
-            frame = samples_frame(read_parts(traces), replications)
-            atomic_write(self.out / "trace.parquet", frame_bytes(frame))
+        for folder in self.sides:
+            paths = self.side_paths(folder)
+            if paths:
+                frame = samples_frame(read_parts(paths), replications)
+                atomic_write(self.out / COMPACTED[folder.name], frame_bytes(frame))
         return df if walls is None else df.assign(_wall_s=walls.values)
 
     def part_paths(self) -> list[Path]:
@@ -418,12 +406,11 @@ class Store:
         tables = read_parts([self.parts / PART.format(dp, rep) for dp, rep in keys])
         return [row for table in tables for row in table.to_pylist()]
 
-    def sample_paths(self, folder: Path | None = None) -> list[Path]:
-        """Sample (or trace) parts of finished tasks (a task killed between the writes has
-        samples but no part: it is not done, and its samples are not used)."""
+    def side_paths(self, folder: Path) -> list[Path]:
+        """Sample (or series) parts of finished tasks (a task killed between the writes
+        has them but no part: it is not done, and they are not used)."""
         done = {p.name for p in self.part_paths()}
-        return sorted(p for p in (folder or self.samples).glob("dp*-r*.parquet")
-                      if p.name in done)
+        return sorted(p for p in folder.glob("dp*-r*.parquet") if p.name in done)
 
 
 def file_hash(path: Path) -> str:
@@ -457,10 +444,10 @@ def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
     df = read_parquet(file)
     if sample is not None:
         df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
-    return _with_params(df, Store(path).manifest().get("design_points", []))
+    return with_params(df, Store(path).manifest().get("design_points", []))
 
 
-def _with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
+def with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
     """Join each row's design-point parameters (those it does not have already)."""
     params = pd.DataFrame(points)
     keep = [c for c in params.columns if c == "design_point" or c not in df.columns]

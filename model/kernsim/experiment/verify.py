@@ -2,8 +2,8 @@
 
 - completeness: every (design point, replication) task of the manifest has
   exactly one part file, holding exactly its one row, and nothing else is there;
-- integrity: every part, samples and traces file has the sha256 the manifest recorded;
-- compaction: results.parquet (and samples.parquet, trace.parquet) equal what
+- integrity: every part, samples, series and traces file has the sha256 the manifest recorded;
+- compaction: results.parquet (and samples, series and trace.parquet) equal what
   compacting the parts gives now.
 
 The replications of a design point are ``0 … replications-1``, or, for a run
@@ -26,7 +26,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kernsim.experiment.sequential import check
-from kernsim.experiment.store import Store, combine, frame_bytes, results_frame, samples_frame
+from kernsim.experiment.store import (
+    COMPACTED,
+    Store,
+    combine,
+    frame_bytes,
+    results_frame,
+    samples_frame,
+)
 from kernsim.experiment.writerlock import shown_status
 
 NAME = re.compile(r"^dp(\d{5})-r(\d{5})\.parquet$")
@@ -64,14 +71,13 @@ def verify(folder: str | Path) -> Verdict:
     verdict.tasks = sum(reps.values())
     hashes = dict(manifest.get("hashes", {}))
     parts = _read(store.parts, "parts", hashes, verdict)
-    samples = _read(store.samples, "samples", hashes, verdict)
-    traces = _read(store.traces, "traces", hashes, verdict)
+    sides = {f.name: _read(f, f.name, hashes, verdict) for f in store.sides}
     _completeness(parts, points, reps, manifest, verdict)
     for rel in sorted(hashes):
-        if rel.startswith(("parts/", "samples/", "traces/")):
+        if rel.startswith(("parts/", *(f"{name}/" for name in sides))):
             verdict.problems.append(f"{rel}: recorded in the manifest, but the file is missing")
-    _compaction(store, parts, samples, reps, manifest, verdict)
-    _compaction_of(store.out / "trace.parquet", parts, traces, reps, manifest, verdict)
+    _compaction(store, parts, sides, reps, manifest, verdict)
+    _pilots(store, manifest, verdict)
     _precision(store, manifest, verdict)
     status = manifest.get("status")
     if status != "complete":
@@ -179,21 +185,29 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
-def _compaction(store: Store, parts: list[Part], samples: list[Part], reps: dict[int, int],
-                manifest: dict, verdict: Verdict) -> None:
+def _compaction(store: Store, parts: list[Part], sides: dict[str, list[Part]],
+                reps: dict[int, int], manifest: dict, verdict: Verdict) -> None:
     tables = [p.table for p in parts if p.table is not None]
     df = results_frame(combine(tables), reps).drop(columns=["_wall_s"], errors="ignore")
     _same(store.out / "results.parquet", frame_bytes(df), manifest, verdict)
-    _compaction_of(store.out / "samples.parquet", parts, samples, reps, manifest, verdict)
-
-
-def _compaction_of(path: Path, parts: list[Part], extra: list[Part], reps: dict[int, int],
-                   manifest: dict, verdict: Verdict) -> None:
-    """samples.parquet or trace.parquet: the compaction of the finished tasks' files."""
     done = {Path(p.rel).name for p in parts}
-    used = [p.table for p in extra if p.table is not None and Path(p.rel).name in done]
-    if used:
-        _same(path, frame_bytes(samples_frame(combine(used), reps)), manifest, verdict)
+    for name, side in sides.items():  # samples, series, trace.parquet
+        used = [p.table for p in side if p.table is not None and Path(p.rel).name in done]
+        if used:
+            _same(store.out / COMPACTED[name],
+                  frame_bytes(samples_frame(combine(used), reps)), manifest, verdict)
+
+
+def _pilots(store: Store, manifest: dict, verdict: Verdict) -> None:
+    """``warmup.parquet`` (the pilots of warmup = "auto") has the sha256 recorded."""
+    path, recorded = store.out / "warmup.parquet", manifest.get("hashes", {}).get("warmup.parquet")
+    if recorded is None:
+        if path.exists():
+            verdict.problems.append("warmup.parquet: no sha256 recorded in the manifest")
+    elif not path.exists():
+        verdict.problems.append("warmup.parquet: recorded in the manifest, but the file is missing")
+    else:
+        _hash("warmup.parquet", path.read_bytes(), recorded, verdict)
 
 
 def _same(path: Path, expected: bytes, manifest: dict, verdict: Verdict) -> None:

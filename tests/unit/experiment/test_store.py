@@ -11,7 +11,7 @@ import kernsim
 from kernsim.dependability.fast import Rows
 from kernsim.experiment.load import load
 from kernsim.experiment.runner import run
-from kernsim.experiment.store import _sample_table
+from kernsim.experiment.side_tables import sample_table
 
 
 def _run(experiment_file, tmp_path, name, executor):
@@ -53,7 +53,7 @@ def test_columnar_sample_rows_write_the_same_table_as_dict_rows():
     rows = Rows({"origin": np.array([0, 1, 0]), "blast_radius_components": np.array([1, 3, 2]),
                  "system_down": np.array([False, True, False])}, {"origin": ["web", "db"]})
     key = {"design_point": 2, "replication": 5}
-    columnar = _sample_table(key, {"faults": rows})
+    columnar = sample_table(key, {"faults": rows})
     by_dict = pa.Table.from_pylist([{"sample": "faults", **key, **r} for r in rows])
     assert columnar.equals(by_dict)
     assert columnar.column("origin").to_pylist() == ["web", "db", "web"]

@@ -1,0 +1,122 @@
+"""Time series of a results folder: ``series.parquet`` (``experiment.sample_every``) and
+``warmup.parquet`` (the pilots of ``warmup = "auto"``), their loaders and their plot.
+
+A series row is one metric of one replication over one interval: ``t`` is the
+interval's end and ``dt`` its length (µs), ``value`` the metric over it (see
+:mod:`kernsim.sampler` for what each metric is and its unit). :func:`timeseries`
+draws the mean across replications at each ``t`` with a Student-t band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from kernsim.analysis.figure import colors, figure, finish, theme
+from kernsim.errors import KernsimError
+from kernsim.experiment import arguments
+from kernsim.experiment.store import Store, read_parquet, with_params
+from kernsim.stats.intervals import t_interval
+
+#: a series metric's unit, by name or by the prefix before its first dot
+UNITS = {"util": "fraction busy", "cpu": "fraction of core time", "queue": "requests waiting",
+         "throughput": "completions/s", "goodput": "successes/s", "failed": "failures/s",
+         "in_flight": "requests in the system", "lock": "jobs waiting"}
+
+
+def unit(metric: str) -> str:
+    """The unit of a series metric (``""`` if unknown)."""
+    return UNITS.get(metric, UNITS.get(metric.split(".")[0], ""))
+
+
+def scale(metric: str, values: pd.Series) -> tuple[float, str]:
+    """Divisor and unit for an axis: per-second rates in k/s or M/s as their size asks."""
+    name = unit(metric)
+    top = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    if not name.endswith("/s") or top < 1e3:
+        return 1.0, name
+    return (1e6, f"M {name}") if top >= 1e6 else (1e3, f"k {name}")
+
+
+def load_series(path: str | Path, metric: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """The time series of a results folder (``series.parquet``), optionally some metrics
+    only, with each row's design-point parameters as columns (``df.attrs["params"]``)."""
+    path = arguments.path("path", path, "a results folder")
+    file = path / "series.parquet"
+    if not file.exists():
+        raise KernsimError(f"{path}: no series.parquet (set experiment.sample_every, e.g. "
+                           '"1ms", and run again)')
+    df = read_parquet(file)
+    if metric is not None:
+        wanted = [metric] if isinstance(metric, str) else list(metric)
+        unknown = sorted(set(wanted) - set(df["metric"]))
+        if unknown:
+            raise KernsimError(f"metric = {unknown[0]!r}: not in {file}; have "
+                               f"{', '.join(sorted(set(df['metric'])))}")
+        df = df[df["metric"].isin(wanted)].reset_index(drop=True)
+    return with_params(df, Store(path).manifest().get("design_points", []))
+
+
+def load_pilots(path: str | Path, design_point: int = 0) -> pd.Series:
+    """One design point's warm-up pilot (``warmup.parquet``): response times (µs) in
+    completion order, indexed by completion time (µs); what ``plots.warmup`` takes."""
+    path = arguments.path("path", path, "a results folder")
+    file = path / "warmup.parquet"
+    if not file.exists():
+        raise KernsimError(f'{path}: no warmup.parquet (only experiment.warmup = "auto" '
+                           "runs a pilot)")
+    df = read_parquet(file)
+    part = df[df["design_point"] == design_point]
+    if part.empty:
+        raise KernsimError(f"design_point = {design_point!r}: not in {file}; have "
+                           f"{', '.join(map(str, sorted(set(df['design_point']))))}")
+    return pd.Series(part["response"].to_numpy(), index=pd.Index(part["t"].to_numpy(), name="t"),
+                     name="response")
+
+
+def timeseries(series: pd.DataFrame, metric: str, hue: str | Sequence[str] | None = None,
+               level: float = 0.95, warmup: float | None = None,
+               spans: Sequence[tuple[float, float, str]] = (),
+               xlabel: str = "simulated time (ms)") -> Figure:
+    """``metric`` over simulated time: the mean across replications at each sample time,
+    with a ``level`` Student-t band, one line per ``hue`` (default: the swept parameters).
+
+    ``series`` is :func:`load_series`'s frame. ``warmup`` (µs) draws a line at the end
+    of the warm-up; ``spans`` shades (start, end, label) windows in µs (e.g. a trigger).
+    The x axis is in ms (``xlabel`` names it, e.g. for ``t`` shifted to an event);
+    the y axis carries the metric's unit.
+    """
+    part = series[series["metric"] == metric]
+    if part.empty:
+        raise KernsimError(f"metric = {metric!r}: not in the series; have "
+                           f"{', '.join(sorted(set(series['metric'])))}")
+    hue = ([hue] if isinstance(hue, str) else list(hue)) if hue is not None else \
+        [p for p in series.attrs.get("params", []) if p in part.columns]
+    groups = part.groupby(hue, sort=False) if hue else [("", part)]
+    div, yunit = scale(metric, part["value"])
+    with theme():
+        fig, ax = figure()
+        for color, (name, group) in zip(colors(len(groups)), groups):
+            stats = np.array([t_interval(g["value"], level)
+                              for _, g in group.groupby("t", sort=True)]) / div
+            t = np.sort(group["t"].unique()) / 1000.0
+            label = ", ".join(map(str, name)) if isinstance(name, tuple) else str(name)
+            ax.plot(t, stats[:, 0], color=color, lw=1.2, label=label or metric)
+            # every series metric is ≥ 0: the band is clipped there (the mean cannot be below)
+            ax.fill_between(t, np.maximum(stats[:, 1], 0), stats[:, 2], color=color, alpha=0.2,
+                            lw=0)
+        if warmup:
+            ax.axvline(warmup / 1000.0, color="0.4", ls=":", lw=1, label="end of warm-up")
+        for start, end, text in spans:
+            ax.axvspan(start / 1000.0, end / 1000.0, color="0.85", lw=0, zorder=0,
+                       label=text or None)
+        finish(ax, xlabel, f"{metric} ({yunit})",
+               title=f"{metric} (mean, {level:.0%} CI over replications)",
+               legend=", ".join(hue) if hue else "")
+        if metric.startswith(("util.", "cpu.")):
+            ax.set_ylim(0, 1.02)
+    return fig
