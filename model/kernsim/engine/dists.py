@@ -8,16 +8,15 @@ entry point from any config value, fits included, is :mod:`kernsim.engine.spec`.
 
 from __future__ import annotations
 
-import csv
 import math
 import numbers
 import pathlib
-import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from kernsim.engine.datafile import DataFileError, read_column
 from kernsim.engine.units import UnitError, parse_duration
 
 __all__ = [
@@ -326,9 +325,10 @@ class Empirical(Distribution):
     @classmethod
     def from_csv(cls, path: str | pathlib.Path, column: str | None = None) -> Empirical:
         """Load values (µs) from ``column`` of a CSV file, or its first numeric column."""
-        rows = _read_csv(pathlib.Path(path))
-        column = column if column is not None else _first_numeric(rows, path)
-        return cls(_column(rows, column, path))
+        try:
+            return cls(read_column(pathlib.Path(path), column))
+        except DataFileError as err:
+            raise DistError(str(err)) from None
 
     @classmethod
     def from_params(cls, params: dict[str, Any], base_dir: pathlib.Path | None) -> Distribution:
@@ -462,53 +462,3 @@ def _check_mixture(probs: list[float], means: list[float]) -> None:
         raise DistError(f"means: got {len(means)} values; must have as many as probs ({len(probs)})")
     if abs(math.fsum(probs) - 1.0) > 1e-9:
         raise DistError(f"probs: got {probs!r} (sum {math.fsum(probs)!r}); must sum to 1")
-
-
-#: a data file (empirical or fit) larger than this is refused before it is read
-MAX_DATA_BYTES = 256 * 2**20
-
-
-def _read_csv(path: pathlib.Path) -> list[dict[str, str]]:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise DistError(f"file: {str(path)!r} not found") from None
-    except OSError as err:
-        raise DistError(f"file: cannot read {str(path)!r}: {err.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise DistError(f"file: {str(path)!r} is not a regular file (a folder, FIFO or "
-                        "device); give a CSV file")
-    if info.st_size > MAX_DATA_BYTES:
-        raise DistError(f"file: {str(path)!r} has {info.st_size:,} bytes; at most "
-                        f"{MAX_DATA_BYTES:,}")
-    try:
-        with path.open(newline="") as fh:
-            return [row for row in csv.DictReader(fh) if any(v.strip() for v in row.values() if v)]
-    except FileNotFoundError:
-        raise DistError(f"file: {str(path)!r} not found") from None
-    except OSError as err:
-        raise DistError(f"file: cannot read {str(path)!r}: {err.strerror}") from None
-
-
-def _first_numeric(rows: list[dict[str, str]], path: Any) -> str:
-    for name in rows[0] if rows else ():
-        if all(_is_number(row[name]) for row in rows):
-            return name
-    raise DistError(f"file: {str(path)!r} has no numeric column")
-
-
-def _column(rows: list[dict[str, str]], column: str, path: Any) -> list[float]:
-    if not rows or column not in rows[0]:
-        raise DistError(f"column: got {column!r}; not a column of {str(path)!r}")
-    try:
-        return [float(row[column]) for row in rows]
-    except (TypeError, ValueError):
-        raise DistError(f"column: {column!r} of {str(path)!r} is not all numeric") from None
-
-
-def _is_number(text: str | None) -> bool:
-    try:
-        float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
