@@ -238,13 +238,14 @@ def _path_demand(config: Config) -> float:
 
 
 def _cpu_demand(config: Config) -> float:
-    """Mean CPU time per request that no structure can avoid (µs)."""
+    """Mean CPU time per request that no structure can avoid (µs): a trap per system call
+    (none with ``calls = 0``), the user work, and the path's service and critical work."""
     classes = config.classes()
     total = sum(c.share for c in classes.values())
     trap = _dist(config.system.trap).mean
     demand = 0.0
     for cls in classes.values():
-        work = _dist(cls.user).mean + trap + sum(
+        work = _dist(cls.user).mean + trap * cls.calls + sum(
             _dist(config.components[n].service).mean + _dist(config.components[n].critical).mean
             for n in cls.path)
         demand += cls.share / total * work

@@ -88,9 +88,17 @@ def run_length(exp: Experiment) -> tuple[list[str], list[str]]:
 
 
 def check_long(exp: Experiment) -> list[str]:
-    """Warnings for a run whose expected number of requests is past the stated bounds."""
+    """Warnings for a run whose expected number of requests is past the stated bounds.
+    Raises for a point whose requests take no simulated time at all (a closed loop with
+    no think time and no work would spin at one instant for ever: no flag runs it)."""
     per_point = [expected_requests(p.config) for p in exp.points]
     worst = max(per_point, default=0.0)
+    if math.isinf(worst):
+        point = exp.points[per_point.index(worst)]
+        where = f" at {point.params}" if point.params else ""
+        raise ConfigError(f"workload{where}: no simulated time passes per request (think time "
+                          "0, and no trap, user work or service on the path); the clients "
+                          "would loop at one instant for ever; give think or some work")
     total = sum(per_point) * exp.replications
     out = []
     if worst > MAX_TASK_REQUESTS:
