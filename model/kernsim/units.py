@@ -31,6 +31,7 @@ UNITS: dict[str, str] = {
     "completed": "requests",
     "in_flight": "requests",
     "aborted": "requests",
+    "failed": "1/s",  # a time series' requests given up per second (kernsim.sampler)
     # the OS model
     "cpu.*": "fraction",
     "lock_wait_mean": "µs",
@@ -38,6 +39,7 @@ UNITS: dict[str, str] = {
     "lock.*.hold_mean": "µs",
     "lock.*.wait_mean": "µs",
     "lock.*.wait_p99": "µs",
+    "lock.*.waiters": "requests",  # a time series' waiters at the sample time
     # clients, retries, triggers
     "requests.*": "requests",
     "trigger.goodput_*": "1/s",

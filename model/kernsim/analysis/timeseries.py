@@ -3,7 +3,7 @@
 
 A series row is one metric of one replication over one interval: ``t`` is the
 interval's end and ``dt`` its length (µs), ``value`` the metric over it (see
-:mod:`kernsim.sampler` for what each metric is and its unit). :func:`timeseries`
+:mod:`kernsim.sampler` for what each metric is; :mod:`kernsim.units` for its unit). :func:`timeseries`
 draws the mean across replications at each ``t`` with a Student-t band.
 """
 
@@ -16,30 +16,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kernsim.analysis.figure import colors, figure, finish, theme
+from kernsim.analysis.figure import (
+    axis_label,
+    colors,
+    display_unit,
+    figure,
+    finish,
+    probability_axis,
+    theme,
+)
 from kernsim.errors import KernsimError
 from kernsim.experiment import arguments
 from kernsim.experiment.store import Store, read_parquet, with_params
 from kernsim.stats.intervals import t_interval
-
-#: a series metric's unit, by name or by the prefix before its first dot
-UNITS = {"util": "fraction busy", "cpu": "fraction of core time", "queue": "requests waiting",
-         "throughput": "completions/s", "goodput": "successes/s", "failed": "failures/s",
-         "in_flight": "requests in the system", "lock": "jobs waiting"}
-
-
-def unit(metric: str) -> str:
-    """The unit of a series metric (``""`` if unknown)."""
-    return UNITS.get(metric, UNITS.get(metric.split(".")[0], ""))
-
-
-def scale(metric: str, values: pd.Series) -> tuple[float, str]:
-    """Divisor and unit for an axis: per-second rates in k/s or M/s as their size asks."""
-    name = unit(metric)
-    top = float(np.nanmax(np.abs(values))) if len(values) else 0.0
-    if not name.endswith("/s") or top < 1e3:
-        return 1.0, name
-    return (1e6, f"M {name}") if top >= 1e6 else (1e3, f"k {name}")
 
 
 def load_series(path: str | Path, metric: str | Sequence[str] | None = None) -> pd.DataFrame:
@@ -97,7 +86,7 @@ def timeseries(series: pd.DataFrame, metric: str, hue: str | Sequence[str] | Non
     hue = ([hue] if isinstance(hue, str) else list(hue)) if hue is not None else \
         [p for p in series.attrs.get("params", []) if p in part.columns]
     groups = part.groupby(hue, sort=False) if hue else [("", part)]
-    div, yunit = scale(metric, part["value"])
+    div, yunit = display_unit(metric, part["value"])  # kernsim.units: the one table
     with theme():
         fig, ax = figure()
         for color, (name, group) in zip(colors(len(groups)), groups):
@@ -114,9 +103,8 @@ def timeseries(series: pd.DataFrame, metric: str, hue: str | Sequence[str] | Non
         for start, end, text in spans:
             ax.axvspan(start / 1000.0, end / 1000.0, color="0.85", lw=0, zorder=0,
                        label=text or None)
-        finish(ax, xlabel, f"{metric} ({yunit})",
+        finish(ax, xlabel, axis_label(metric, yunit),
                title=f"{metric} (mean, {level:.0%} CI over replications)",
                legend=", ".join(hue) if hue else "")
-        if metric.startswith(("util.", "cpu.")):
-            ax.set_ylim(0, 1.02)
+        probability_axis(ax, metric)
     return fig

@@ -52,7 +52,7 @@ def test_timeseries_draws_a_mean_and_band_per_design_point_with_units(sampled):
     fig = plots.timeseries(df, "util.cpu", warmup=200.0, spans=[(1000.0, 1500.0, "window")])
     ax = fig.axes[0]
     assert ax.get_xlabel() == "simulated time (ms)"
-    assert ax.get_ylabel() == "util.cpu (fraction busy)"
+    assert ax.get_ylabel() == "util.cpu (fraction)"
     means = [line for line in ax.get_lines() if line.get_label() in ("1", "2")]
     assert len(means) == 2
     one = df[(df["metric"] == "util.cpu") & (df["components.cpu.servers"] == 1)]
@@ -103,11 +103,11 @@ def test_the_pilot_is_saved_and_plots_warmup_draws_it_from_the_folder(experiment
     assert "warmup.parquet: sha256" in "\n".join(verify(out).problems)
 
 
-def test_rates_are_scaled_to_k_or_m_per_second_and_fractions_left_alone():
-    from kernsim.analysis.timeseries import scale
+def test_series_axes_take_their_unit_and_scale_from_the_one_units_table():
+    from kernsim.analysis.figure import display_unit
 
-    assert scale("goodput", pd.Series([0.0, 8e5])) == (1e3, "k successes/s")
-    assert scale("throughput", pd.Series([2e6])) == (1e6, "M completions/s")
-    assert scale("failed", pd.Series([12.0])) == (1.0, "failures/s")
-    assert scale("util.vfs", pd.Series([0.5])) == (1.0, "fraction busy")
-    assert scale("lock.big.waiters", pd.Series([3.0])) == (1.0, "jobs waiting")
+    assert display_unit("goodput", pd.Series([0.0, 8e5])) == (1e3, "k/s")
+    assert display_unit("throughput", pd.Series([2e6])) == (1e6, "M/s")
+    assert display_unit("failed", pd.Series([12.0])) == (1.0, "/s")
+    assert display_unit("util.vfs", pd.Series([0.5])) == (1.0, "fraction")
+    assert display_unit("lock.big.waiters", pd.Series([3.0])) == (1.0, "requests")
