@@ -104,6 +104,7 @@ class Model:
         if self.migration:
             out.update(self.migration.metrics())
             out.setdefault("_samples", {})["migrations"] = [self.migration.row()]
+        out.setdefault("_samples", {})["latency_histogram"] = self.net.outcomes.histogram()
         return out
 
 
