@@ -4,23 +4,6 @@ PNG plots."""
 import base64
 import re
 
-import pytest
-from experiment_files import ROOT
-
-from kernsim.experiment.api import run_experiment
-
-ROOT_FILE = "experiments/quickstart.toml"
-
-
-@pytest.fixture(scope="module")
-def quickstart(tmp_path_factory):
-    """The quickstart experiment, shortened: 2 replications of 1 ms."""
-    out = tmp_path_factory.mktemp("qs") / "results"
-    run_experiment(ROOT / ROOT_FILE, out=out,
-                   overrides=("experiment.replications=2", 'experiment.duration="1ms"',
-                              'experiment.warmup="0.2ms"'))
-    return out
-
 
 def test_report_writes_html_with_embedded_png(quickstart, kernsim, tmp_path):
     target = tmp_path / "page.html"
