@@ -16,6 +16,11 @@ in :mod:`kernsim.stats`:
   of a results folder and ``sample_values`` (what the indices apportion)
 - ``plots``: ``metric_vs_param``, ``latency_ecdf``, ``cpu_breakdown``, ``lock_waits``,
   ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``, ``sensitivity``
+- ``latency``: ``pooled_ecdf`` (the response-time ECDF per design point from the
+  ``latency_histogram`` samples), ``ecdf_plot``
+- ``utilisation``: ``bottlenecks`` (the busiest resource per design point, saturated or not)
+- ``lockshare``: ``with_lock_shares`` (``lock_wait_share``, ``lock_core_share``)
+- ``explain``: the data sentences of the report (``headline_reason``)
 - ``html``: ``build_report`` (``kernsim report``)
 """
 
@@ -35,6 +40,10 @@ _HOME = {
     "outage_fraction": "kernsim.analysis.failures",
     "build_report": "kernsim.analysis.html",
     "sobol_indices": "kernsim.analysis.sensitivity",
+    "pooled_ecdf": "kernsim.analysis.latency",
+    "bottlenecks": "kernsim.analysis.utilisation",
+    "with_lock_shares": "kernsim.analysis.lockshare",
+    "headline_reason": "kernsim.analysis.explain",
 }
 
 __all__ = list(_HOME)
