@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kernsim.errors import KernsimError
-from kernsim.experiment import arguments
+from kernsim.experiment import arguments, sampletypes
 from kernsim.experiment.manifest import Manifest
 
 PART = "dp{:05d}-r{:05d}.parquet"
@@ -177,8 +177,11 @@ def _sample_table(row: dict, samples: dict[str, list[dict]]) -> pa.Table:
             n = len(items)
             tags = {"sample": [table] * n, **{k: [v] * n for k, v in key.items()}}
             return pa.table({**tags, **items.as_columns()})
-    return pa.Table.from_pylist([{"sample": table, **key, **r}
-                                 for table, items in samples.items() for r in items])
+    parts = [pa.Table.from_pylist([{"sample": table, **key, **r} for r in items])
+             for table, items in samples.items() if len(items)]
+    if len(parts) < 2:  # from_pylist takes the columns of the first row: one table at a time
+        return parts[0] if parts else pa.Table.from_pylist([])
+    return pa.concat_tables(parts, promote_options="permissive")
 
 
 def samples_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
@@ -441,7 +444,11 @@ def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
         raise KernsimError(f"{path}: no samples.parquet (this experiment records no samples)")
     df = read_parquet(file)
     if sample is not None:
+        if not (df["sample"] == sample).any():
+            have = ", ".join(sorted(df["sample"].unique())) or "none"
+            raise KernsimError(f"{path}: no sample rows {sample!r} (tables: {have})")
         df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
+        df = sampletypes.restore(df, path / "samples", sample)
     return _with_params(df, Store(path).manifest().get("design_points", []))
 
 
