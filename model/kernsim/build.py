@@ -119,6 +119,7 @@ class Model:
         if self.migration:
             out.update(self.migration.metrics())
             out.setdefault("_samples", {})["migrations"] = [self.migration.row()]
+        out.setdefault("_samples", {})["latency_histogram"] = self.net.outcomes.histogram()
         if self.tracer is not None:
             out["_trace"] = self.tracer.rows()
         if self.sampler:

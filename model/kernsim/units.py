@@ -40,6 +40,10 @@ UNITS: dict[str, str] = {
     "lock.*.wait_mean": "µs",
     "lock.*.wait_p99": "µs",
     "lock.*.waiters": "requests",  # a time series' waiters at the sample time
+    # derived by the report (kernsim.analysis.utilisation, .lockshare)
+    "cores_busy": "fraction",
+    "lock_wait_share": "fraction",
+    "lock_core_share": "fraction",
     # clients, retries, triggers
     "requests.*": "requests",
     "trigger.goodput_*": "1/s",

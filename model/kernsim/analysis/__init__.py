@@ -18,6 +18,11 @@ in :mod:`kernsim.stats`:
   ``blast_radius``, ``availability``, ``published_overlay``, ``warmup``, ``sensitivity``,
   ``timeseries``
 - ``timeseries``: ``load_series`` (series.parquet), ``load_pilots`` (warmup.parquet)
+- ``latency``: ``pooled_ecdf`` (the response-time ECDF per design point from the
+  ``latency_histogram`` samples), ``ecdf_plot``
+- ``utilisation``: ``bottlenecks`` (the busiest resource per design point, saturated or not)
+- ``lockshare``: ``with_lock_shares`` (``lock_wait_share``, ``lock_core_share``)
+- ``explain``: the data sentences of the report (``headline_reason``)
 - ``html``: ``build_report`` (``kernsim report``)
 - ``perfetto``: ``load_trace`` (``trace.parquet``), ``chrome_trace`` (``kernsim trace``)
 """
@@ -40,6 +45,10 @@ _HOME = {
     "sobol_indices": "kernsim.analysis.sensitivity",
     "load_trace": "kernsim.analysis.perfetto", "chrome_trace": "kernsim.analysis.perfetto",
     "load_series": "kernsim.analysis.timeseries", "load_pilots": "kernsim.analysis.timeseries",
+    "pooled_ecdf": "kernsim.analysis.latency",
+    "bottlenecks": "kernsim.analysis.utilisation",
+    "with_lock_shares": "kernsim.analysis.lockshare",
+    "headline_reason": "kernsim.analysis.explain",
 }
 
 __all__ = list(_HOME)

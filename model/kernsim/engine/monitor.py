@@ -189,13 +189,35 @@ class Quantiles:
         a, b = _order(ladder, k), _order(ladder, min(k + 1, n - 1))
         return a + (h - k) * (b - a)
 
-    def _ladder(self) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """Bucket values in increasing order, cumulative counts, minimum and maximum,
-        the block included."""
+    def histogram(self, merge: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lower edges, upper edges and counts of the non-empty buckets, increasing, over
+        every observation (the block included). Bucket ``j`` holds the magnitudes in
+        (γ^((j−1)·merge), γ^(j·merge)]: ``merge`` consecutive buckets of the class
+        docstring as one, a relative width of ≈ 2α·merge. Zeros are one bucket [0, 0];
+        negative values are mirrored ([−upper, −lower))."""
+        if merge < 1:
+            raise ValueError(f"merge: got {merge!r}; must be >= 1")
+        pos, neg = self._buckets()
+        lower, upper, counts = pos.edges(self._lg, merge)
+        nl, nu, nc = neg.edges(self._lg, merge)
+        zero = np.zeros(1 if pos.zeros else 0)
+        return (np.concatenate([-nu[::-1], zero, lower]),
+                np.concatenate([-nl[::-1], zero, upper]),
+                np.concatenate([nc[::-1], np.full(len(zero), pos.zeros, dtype=np.int64), counts]))
+
+    def _buckets(self) -> tuple[_Buckets, _Buckets]:
+        """Copies of the positive and negative buckets with the block added."""
         pos, neg = (h.copy() for h in self._hist)
         x = np.frombuffer(self._block, dtype=float) if self._block else np.empty(0)
         pos.add(self._index(x[x > 0]), zeros=int(np.count_nonzero(x == 0)))
         neg.add(self._index(-x[x < 0]))
+        return pos, neg
+
+    def _ladder(self) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """Bucket values in increasing order, cumulative counts, minimum and maximum,
+        the block included."""
+        pos, neg = self._buckets()
+        x = np.frombuffer(self._block, dtype=float) if self._block else np.empty(0)
         lo = min(self._min, float(x.min())) if len(x) else self._min
         hi = max(self._max, float(x.max())) if len(x) else self._max
         gamma = math.exp(self._lg)
@@ -314,6 +336,15 @@ class _Buckets:
             grown = np.zeros(end - start + 1, dtype=np.int64)
             grown[self.offset - start:self.offset - start + len(self.counts)] = self.counts
             self.counts, self.offset = grown, start
+
+    def edges(self, lg: float, merge: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lower and upper edges exp(lg·(j−1)·merge), exp(lg·j·merge) and counts of the
+        non-empty merged buckets ``j`` = ceil(index / merge), increasing."""
+        used = np.flatnonzero(self.counts)
+        merged = -(-(used + self.offset) // merge)  # ceil division, any sign
+        j, first = np.unique(merged, return_index=True)
+        counts = np.add.reduceat(self.counts[used], first) if len(used) else np.zeros(0, np.int64)
+        return np.exp(lg * ((j - 1) * merge)), np.exp(lg * (j * merge)), counts
 
     def items(self, gamma: float) -> tuple[np.ndarray, np.ndarray]:
         """Representative values and counts of the non-empty buckets, increasing."""

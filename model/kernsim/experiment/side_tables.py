@@ -41,8 +41,11 @@ def sample_table(row: dict, samples: dict[str, list[dict]]) -> pa.Table:
             n = len(items)
             tags = {"sample": [table] * n, **{k: [v] * n for k, v in key.items()}}
             return pa.table({**tags, **items.as_columns()})
-    return pa.Table.from_pylist([{"sample": table, **key, **r}
-                                 for table, items in samples.items() for r in items])
+    parts = [pa.Table.from_pylist([{"sample": table, **key, **r} for r in items])
+             for table, items in samples.items() if len(items)]
+    if len(parts) < 2:  # from_pylist takes the columns of the first row: one table at a time
+        return parts[0] if parts else pa.Table.from_pylist([])
+    return pa.concat_tables(parts, promote_options="permissive")
 
 
 def series_table(row: dict, series: dict[str, np.ndarray]) -> pa.Table:

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kernsim.errors import KernsimError
-from kernsim.experiment import arguments
+from kernsim.experiment import arguments, sampletypes
 from kernsim.experiment.manifest import Manifest
 from kernsim.experiment.side_tables import sample_table, series_table, trace_table
 
@@ -443,7 +443,11 @@ def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
         raise KernsimError(f"{path}: no samples.parquet (this experiment records no samples)")
     df = read_parquet(file)
     if sample is not None:
+        if not (df["sample"] == sample).any():
+            have = ", ".join(sorted(df["sample"].unique())) or "none"
+            raise KernsimError(f"{path}: no sample rows {sample!r} (tables: {have})")
         df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
+        df = sampletypes.restore(df, path / "samples", sample)
     return with_params(df, Store(path).manifest().get("design_points", []))
 
 

@@ -4,23 +4,6 @@ PNG plots."""
 import base64
 import re
 
-import pytest
-from experiment_files import ROOT
-
-from kernsim.experiment.api import run_experiment
-
-ROOT_FILE = "experiments/quickstart.toml"
-
-
-@pytest.fixture(scope="module")
-def quickstart(tmp_path_factory):
-    """The quickstart experiment, shortened: 2 replications of 1 ms."""
-    out = tmp_path_factory.mktemp("qs") / "results"
-    run_experiment(ROOT / ROOT_FILE, out=out,
-                   overrides=("experiment.replications=2", 'experiment.duration="1ms"',
-                              'experiment.warmup="0.2ms"'))
-    return out
-
 
 def test_report_writes_html_with_embedded_png(quickstart, kernsim, tmp_path):
     target = tmp_path / "page.html"
@@ -55,3 +38,34 @@ def test_report_default_path_is_in_the_folder(quickstart):
 
     path = build_report(quickstart)
     assert path == quickstart / "report.html" and path.stat().st_size > 10_000
+
+
+def test_report_explains_its_headline_with_the_saturated_domain(quickstart):
+    """The 'why' sentence names the resource that the data say saturates at the largest
+    core count of each architecture, and the new sections are on the page."""
+    from kernsim.analysis.html import render_report
+    from kernsim.experiment.store import Store, load_results
+    from kernsim.experiment.store import load_samples as samples_of
+
+    df = load_results(quickstart)
+    hist = samples_of(quickstart, "latency_histogram")
+    page = render_report(df, Store(quickstart).manifest(), hist=hist)
+    why = page.split("<p class='why'>")[1].split("</p>")[0]
+    last = df[df["system.cores"] == df["system.cores"].max()]
+    utils = last.groupby("system.architecture")[[c for c in df if c.startswith("util.")]].mean()
+    saturated = utils.loc["microkernel"][utils.loc["microkernel"] >= 0.95]
+    assert len(saturated) == 1  # the data have one saturated domain there (vfs)
+    domain = saturated.index[0]
+    assert f"{domain} ≈" in why and f"its {domain.removeprefix('util.')} server threads" in why
+    assert "microkernel: throughput is flat from system.cores = " in why
+    assert "monolithic: nothing saturates at system.cores = 8" in why  # cores idle there
+    for title in ("utilisation against system.cores", "lock_wait_share against system.cores",
+                  "lock_core_share against system.cores"):
+        assert f"<h3>{title}</h3>" in page
+    assert "<h2>Utilisation: where the time goes (means over replications)</h2>" in page
+    assert "util.vfs (fraction)" in page and "cores_busy (fraction)" in page
+    assert "response-time histograms of its replications pooled" in page
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    assert captions and all(re.match(r"[\w.]+ (ranges|take|reaches|is)|"
+                                     r"Saturated|Lock|Response|The (largest|longest)", c)
+                            for c in captions), captions

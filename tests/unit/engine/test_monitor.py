@@ -244,3 +244,30 @@ def test_quantiles_empty_reset_and_bad_input():
             q.add(x)
     with pytest.raises(ValueError, match="alpha"):
         Quantiles().merge(Quantiles(alpha=0.01))
+
+
+@pytest.mark.parametrize("exact", [100_000, 64])  # all in the block / mostly in buckets
+@pytest.mark.parametrize("merge", [1, 10])
+def test_quantiles_histogram_counts_every_value_in_its_bucket(exact, merge):
+    """Every observation lies in (lower, upper] of the bucket that counts it; zeros get
+    [0, 0] and negatives mirrored buckets; the widths are (γ^merge − 1)·lower."""
+    x = Streams(np.random.SeedSequence(16)).get("x").lognormal(3.0, 1.0, 2000)
+    x = np.concatenate([x, [0.0, 0.0, -5.0]])
+    q = Quantiles(exact=exact)
+    for v in x:
+        q.add(v)
+    lower, upper, count = q.histogram(merge)
+    assert count.sum() == len(x) and (count > 0).all()
+    assert (np.diff(lower) > 0).all() and (lower <= upper).all()
+    where = np.searchsorted(upper, x, side="left")
+    assert ((lower[where] < x) | (x == 0)).all() and (x <= upper[where]).all()
+    assert np.bincount(where, minlength=len(count)).tolist() == count.tolist()
+    gamma = (1 + q.alpha) / (1 - q.alpha)
+    pos = lower > 0
+    np.testing.assert_allclose(upper[pos] / lower[pos], gamma ** merge, rtol=1e-12)
+    assert count[(lower == 0) & (upper == 0)].tolist() == [2]
+
+
+def test_quantiles_histogram_merge_must_be_positive():
+    with pytest.raises(ValueError, match="merge"):
+        Quantiles().histogram(0)

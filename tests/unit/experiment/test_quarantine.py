@@ -33,8 +33,8 @@ def test_a_deleted_manifest_does_not_let_another_config_adopt_old_parts(experime
     (out / "manifest.json").unlink()
     other = load(experiment_file("y.toml", experiment={"seed": 8}))
     result = run(other, out=out, executor="serial")
-    assert sorted(rel for rel, _ in result.quarantined) == [
-        "parts/dp00000-r00000.parquet", "parts/dp00000-r00001.parquet"]
+    assert sorted(rel for rel, _ in result.quarantined) == [  # parts and their sample rows
+        f"{d}/dp00000-r0000{r}.parquet" for d in ("parts", "samples") for r in (0, 1)]
     assert all("written for another configuration" in why for _, why in result.quarantined)
     assert (result.ran, result.skipped) == (2, 0)
     assert verify(out).ok, verify(out).problems

@@ -6,9 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
+from experiment_files import ROOT
 
 import kernsim
 from kernsim.dependability.fast import Rows
+from kernsim.errors import KernsimError
 from kernsim.experiment.load import load
 from kernsim.experiment.runner import run
 from kernsim.experiment.side_tables import sample_table
@@ -57,3 +60,27 @@ def test_columnar_sample_rows_write_the_same_table_as_dict_rows():
     by_dict = pa.Table.from_pylist([{"sample": "faults", **key, **r} for r in rows])
     assert columnar.equals(by_dict)
     assert columnar.column("origin").to_pylist() == ["web", "db", "web"]
+
+
+def test_a_fault_run_keeps_both_tables_whole_and_typed(experiment_file, tmp_path):
+    """A task with fault rows and latency_histogram rows keeps every column of each (a
+    table's columns are not taken from the other's first row), and load_samples gives
+    each table the types its model wrote (no float ints or object booleans)."""
+    exp = load(ROOT / "experiments/c4_fault_injection.toml",
+               ["experiment.replications=2", 'experiment.duration="20ms"'])
+    out = run(exp, out=tmp_path / "c4", executor="serial").out
+    faults = kernsim.load_samples(out, "faults")
+    hist = kernsim.load_samples(out, "latency_histogram")
+    assert {"lower", "upper", "count"} <= set(hist.columns)
+    assert not {"lower", "upper", "count"} & set(faults.columns)
+    assert hist["count"].dtype == np.int64 and hist["upper"].dtype == np.float64
+    assert faults["blast_radius_components"].dtype == np.int64
+    assert faults["system_down"].dtype == bool
+    mixed = pd.read_parquet(out / "samples.parquet")
+    assert mixed["count"].dtype == np.float64  # what the restoration undoes
+
+
+def test_an_unknown_sample_table_is_named(experiment_file, tmp_path):
+    out = _run(experiment_file, tmp_path, "a", "serial")
+    with pytest.raises(KernsimError, match="no sample rows 'latency_histogram' \\(tables: faults\\)"):
+        kernsim.load_samples(out, "latency_histogram")

@@ -42,8 +42,9 @@ def test_a_complete_folder_verifies(folder, verify_cli):
     assert verdict.ok, verdict.problems
     assert verdict.tasks == 6
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert set(manifest["hashes"]) == {f"parts/{p.name}" for p in (folder / "parts").iterdir()} \
-        | {"results.parquet"}
+    assert set(manifest["hashes"]) == {f"{d}/{p.name}" for d in ("parts", "samples")
+                                       for p in (folder / d).iterdir()} \
+        | {"results.parquet", "samples.parquet"}  # every replication has latency_histogram rows
     assert manifest["hashes"]["results.parquet"] == file_hash(folder / "results.parquet")
     result = verify_cli(folder)
     assert result.exit_code == 0, result.output
@@ -90,14 +91,19 @@ def test_results_that_are_not_the_compaction_of_the_parts_fail(folder):
 
 def test_an_unfinished_run_is_incomplete(folder):
     part(folder, 1, 0).unlink()
+    (folder / "samples" / "dp00001-r00000.parquet").unlink()
     (folder / "results.parquet").unlink()
+    (folder / "samples.parquet").unlink()  # an interrupted run compacts neither
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["status"] = "interrupted"
     del manifest["hashes"]["parts/dp00001-r00000.parquet"]
+    del manifest["hashes"]["samples/dp00001-r00000.parquet"]
     (folder / "manifest.json").write_text(json.dumps(manifest))
     assert verify(folder).problems == [
         "missing: design point 1, replication(s) 0 (1 task(s))",
         ("results.parquet: missing (status 'interrupted'); run the same command again to "
+         "finish the run"),
+        ("samples.parquet: missing (status 'interrupted'); run the same command again to "
          "finish the run"),
         "manifest status is 'interrupted', not 'complete'",
     ]
