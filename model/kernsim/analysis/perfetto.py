@@ -27,9 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kernsim.errors import KernsimError
-from kernsim.experiment import arguments
-from kernsim.experiment.store import Store, read_parquet
+from kernsim.experiment.store import Store, read_folder_file
 
 #: where each kind of span goes: (process, thread by unit or by resource)
 ON_CORES, ON_THREADS = "cpu", "thread"
@@ -40,12 +38,8 @@ def load_trace(path: str | Path, design_point: int | None = None,
                replication: int | None = None) -> pd.DataFrame:
     """The spans of a results folder's ``trace.parquet``, optionally of one design point
     and/or replication; ``df.attrs["trace"]`` is the run's ``experiment.trace``."""
-    folder = arguments.path("path", path, "a results folder")
-    file = folder / "trace.parquet"
-    if not file.is_file():
-        raise KernsimError(f"{folder}: no trace.parquet (run with `kernsim run --trace`, "
-                           "or set experiment.trace)")
-    df = read_parquet(file)
+    folder, df = read_folder_file(path, "trace.parquet",
+                                  "run with `kernsim run --trace`, or set experiment.trace")
     if design_point is not None:
         df = df[df["design_point"] == design_point]
     if replication is not None:

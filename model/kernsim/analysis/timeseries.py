@@ -26,25 +26,20 @@ from kernsim.analysis.figure import (
     theme,
 )
 from kernsim.errors import KernsimError
-from kernsim.experiment import arguments
-from kernsim.experiment.store import Store, read_parquet, with_params
+from kernsim.experiment.store import Store, read_folder_file, with_params
 from kernsim.stats.intervals import t_interval
 
 
 def load_series(path: str | Path, metric: str | Sequence[str] | None = None) -> pd.DataFrame:
     """The time series of a results folder (``series.parquet``), optionally some metrics
     only, with each row's design-point parameters as columns (``df.attrs["params"]``)."""
-    path = arguments.path("path", path, "a results folder")
-    file = path / "series.parquet"
-    if not file.exists():
-        raise KernsimError(f"{path}: no series.parquet (set experiment.sample_every, e.g. "
-                           '"1ms", and run again)')
-    df = read_parquet(file)
+    path, df = read_folder_file(path, "series.parquet",
+                                'set experiment.sample_every, e.g. "1ms", and run again')
     if metric is not None:
         wanted = [metric] if isinstance(metric, str) else list(metric)
         unknown = sorted(set(wanted) - set(df["metric"]))
         if unknown:
-            raise KernsimError(f"metric = {unknown[0]!r}: not in {file}; have "
+            raise KernsimError(f"metric = {unknown[0]!r}: not in {path / 'series.parquet'}; have "
                                f"{', '.join(sorted(set(df['metric'])))}")
         df = df[df["metric"].isin(wanted)].reset_index(drop=True)
     return with_params(df, Store(path).manifest().get("design_points", []))
@@ -53,15 +48,11 @@ def load_series(path: str | Path, metric: str | Sequence[str] | None = None) -> 
 def load_pilots(path: str | Path, design_point: int = 0) -> pd.Series:
     """One design point's warm-up pilot (``warmup.parquet``): response times (µs) in
     completion order, indexed by completion time (µs); what ``plots.warmup`` takes."""
-    path = arguments.path("path", path, "a results folder")
-    file = path / "warmup.parquet"
-    if not file.exists():
-        raise KernsimError(f'{path}: no warmup.parquet (only experiment.warmup = "auto" '
-                           "runs a pilot)")
-    df = read_parquet(file)
+    path, df = read_folder_file(path, "warmup.parquet",
+                                'only experiment.warmup = "auto" runs a pilot')
     part = df[df["design_point"] == design_point]
     if part.empty:
-        raise KernsimError(f"design_point = {design_point!r}: not in {file}; have "
+        raise KernsimError(f"design_point = {design_point!r}: not in {path / 'warmup.parquet'}; have "
                            f"{', '.join(map(str, sorted(set(df['design_point']))))}")
     return pd.Series(part["response"].to_numpy(), index=pd.Index(part["t"].to_numpy(), name="t"),
                      name="response")

@@ -434,14 +434,19 @@ def load_results(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def read_folder_file(path: str | Path, name: str, absent: str) -> tuple[Path, pd.DataFrame]:
+    """``(folder, table)``: file ``name`` of the results folder ``path``; one line naming
+    the folder, and ``absent`` (how to get one), when it has none."""
+    folder = arguments.path("path", path, "a results folder")
+    if not (folder / name).is_file():
+        raise KernsimError(f"{folder}: no {name} ({absent})")
+    return folder, read_parquet(folder / name)
+
+
 def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
     """Sample rows of a results folder (``samples.parquet``), optionally one table only,
     with their design point's swept parameters as columns (named in ``df.attrs["params"]``)."""
-    path = arguments.path("path", path, "a results folder")
-    file = path / "samples.parquet"
-    if not file.exists():
-        raise KernsimError(f"{path}: no samples.parquet (this experiment records no samples)")
-    df = read_parquet(file)
+    path, df = read_folder_file(path, "samples.parquet", "this experiment records no samples")
     if sample is not None:
         if not (df["sample"] == sample).any():
             have = ", ".join(sorted(df["sample"].unique())) or "none"
