@@ -2,7 +2,7 @@
 
 Times are simulated microseconds, rates are per simulated second, shares and
 probabilities are fractions in [0, 1]. :data:`UNITS` maps a metric name or a
-pattern (``*`` stands for one name: a component, a class, a lock) to its unit;
+pattern (``*`` stands for any text, e.g. a component's, class's or lock's name) to its unit;
 :func:`unit` looks one up (the most specific pattern wins), :func:`quantity`
 says how to scale it for display (``time``, ``rate``, ``fraction``, ``count``,
 ``bytes``, ``ratio``). ``tests/unit/test_units.py`` checks that every metric a
@@ -99,7 +99,7 @@ def unit(metric: str) -> str:
     parameter or a metric added by a user's own code)."""
     if metric in UNITS:
         return UNITS[metric]
-    matches = [p for p in UNITS if "*" in p and _match(metric, p)]
+    matches = [p for p in UNITS if "*" in p and fnmatchcase(metric, p)]
     if not matches:
         return ""
     return UNITS[max(matches, key=lambda p: len(p.replace("*", "")))]
@@ -113,11 +113,7 @@ def quantity(metric: str) -> str:
 
 
 def label(metric: str) -> str:
-    """``metric (unit)``, or the bare name when the unit is unknown."""
+    """``metric (unit)``, or the bare name when the unit is unknown (a plot's axis with
+    its scale: :func:`kernsim.analysis.figure.axis_label`)."""
     u = unit(metric)
     return f"{metric} ({u})" if u else metric
-
-
-def _match(metric: str, pattern: str) -> bool:
-    """``*`` matches one or more characters; a name may hold dots (``lock.a.b.hold_mean``)."""
-    return fnmatchcase(metric, pattern)

@@ -128,11 +128,12 @@ def cpu_sentence(df: pd.DataFrame, params: Sequence[str]) -> str:
 
 def lock_wait_sentence(df: pd.DataFrame, locks: Sequence[str], params: Sequence[str]) -> str:
     """The lock with the longest mean wait, and where."""
-    cols = [f"lock.{n}.wait_mean" for n in locks]
-    means = _means(df, cols, params)
-    col = means[cols].max().idxmax()
+    column = {n: f"lock.{n}.wait_mean" for n in locks}  # a lock's name may hold dots
+    means = _means(df, list(column.values()), params)
+    name = max(locks, key=lambda n: means[column[n]].max())
+    col = column[name]
     at = means.loc[means[col].idxmax()]
-    return (f"The longest mean wait is on {col.split('.')[1]}: "
+    return (f"The longest mean wait is on {name}: "
             f"{value(col, at[col])} ({_point(at, params)}).")
 
 

@@ -55,8 +55,7 @@ def build_report(folder: str | Path, out: str | Path | None = None,
     folder = Path(folder)
     df = load_results(folder)
     manifest = Store(folder).manifest()
-    samples = _samples(folder)
-    hist = _histograms(folder)
+    samples, hist = _samples(folder)
     page = render_report(df, manifest, level=level, samples=samples, hist=hist)
     path = Path(out) if out is not None else folder / "report.html"
     if path.is_dir():
@@ -77,8 +76,8 @@ def render_report(df: pd.DataFrame, manifest: dict | None = None, level: float =
     metrics = main_metrics(df)
     table = summary_table(df, metrics, level)
     why = headline(df)
-    figures = "\n".join(_figure_html(title, caption, make)
-                        for title, caption, make in standard_figures(df, level, samples, hist))
+    figures = "\n".join(_figure_html(title, caption, make) for title, caption, make
+                        in standard_figures(df, level, samples, hist, why))
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>kernsim report: {_e(name)}</title><style>{CSS}</style></head><body>\n"
             f"<h1>kernsim report: {_e(name)}</h1>\n{_facts(df, manifest)}\n"
@@ -146,8 +145,8 @@ def summary_table(df: pd.DataFrame, metrics: list[str], level: float = 0.95) -> 
 
 
 def standard_figures(df: pd.DataFrame, level: float = 0.95,
-                     samples: pd.DataFrame | None = None,
-                     hist: pd.DataFrame | None = None) -> list[tuple[str, str, Callable]]:
+                     samples: pd.DataFrame | None = None, hist: pd.DataFrame | None = None,
+                     why: str | None = None) -> list[tuple[str, str, Callable]]:
     """``(title, caption, make_figure)`` of every standard plot that applies to ``df``;
     each caption starts with what the plot shows (a sentence computed from the data)
     and the headline's also says why."""
@@ -158,10 +157,10 @@ def standard_figures(df: pd.DataFrame, level: float = 0.95,
     hue = [p for p in params if p != x]
     if numeric:
         for i, metric in enumerate(m for m in CURVES if _has(df, m)):
-            why = headline(df) if i == 0 else ""
+            said = (headline(df) if why is None else why) if i == 0 else ""
             figs.append((f"{metric} against {x}",
                          _caption(_said(explain.extremes, df, metric, params),
-                                  f"Why: {why}" if why else "",
+                                  f"Why: {said}" if said else "",
                                   f"Mean over replications with its {level:.0%} Student-t CI "
                                   "band; one line per value of the other swept parameters."),
                          _bind(plots.metric_vs_param, df, metric, level=level)))
@@ -320,22 +319,16 @@ def _mean_ci_text(mean: float, lo: float, hi: float) -> str:
     return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
 
 
-def _samples(folder: Path) -> pd.DataFrame | None:
-    """Per-request samples (``samples.parquet`` with a ``response`` column), if the run kept them."""
+def _samples(folder: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """``samples.parquet`` read once: the per-request samples (rows with a ``response``
+    column), and the ``latency_histogram`` rows; None for what the run did not keep."""
     path = folder / "samples.parquet"
     if not path.exists():
-        return None
-    samples = pd.read_parquet(path)
-    return samples if {"response", "design_point"} <= set(samples.columns) else None
-
-
-def _histograms(folder: Path) -> pd.DataFrame | None:
-    """The ``latency_histogram`` sample rows of the folder, if it has any."""
-    path = folder / "samples.parquet"
-    if not path.exists():
-        return None
-    hist = histograms(pd.read_parquet(path))
-    return hist if len(hist) else None
+        return None, None
+    rows = pd.read_parquet(path)
+    samples = rows if {"response", "design_point"} <= set(rows.columns) else None
+    hist = histograms(rows)
+    return samples, hist if len(hist) else None
 
 
 def _with_params(samples: pd.DataFrame | None, df: pd.DataFrame) -> pd.DataFrame | None:

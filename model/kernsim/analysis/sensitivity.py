@@ -38,6 +38,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from kernsim.analysis.stats import KEYS, metric_columns
 from kernsim.engine.streams import stable_key
 from kernsim.errors import KernsimError
 from kernsim.experiment import saltelli
@@ -166,12 +167,11 @@ def point_values(df: pd.DataFrame, metric: str,
                  found: Design) -> list[tuple[Head, np.ndarray]]:
     """Per group (its values of the other swept keys): the metric's replication mean per
     design point, in design order."""
-    keys = ("design_point", "replication", "seed", *found.parameters, *found.others)
-    if metric in keys:
+    swept = [*found.parameters, *found.others]
+    if metric in (*KEYS, *swept):
         raise KernsimError(f"--metric {metric!r}: a swept key or a row key, not a metric")
     if metric not in df.columns or not pd.api.types.is_numeric_dtype(df[metric]):
-        have = ", ".join(c for c in df.columns if not c.startswith("_") and c not in keys
-                         and pd.api.types.is_numeric_dtype(df[c]))
+        have = ", ".join(metric_columns(df, swept))
         raise KernsimError(f"--metric {metric!r}: not a metric of the results; have: {have}")
     means = df.groupby("design_point", sort=True)[metric].mean()
     points = df.drop_duplicates("design_point").set_index("design_point").sort_index()
