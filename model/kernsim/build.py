@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 
 from kernsim.config.schema import ComponentSpec, Config, TransportSpec, TriggerSpec, WorkloadSpec
+from kernsim.config.trace import default_window
 from kernsim.engine.dists import Constant, Distribution
 from kernsim.engine.sim import Sim
 from kernsim.engine.spec import DistValue, from_config
@@ -40,7 +41,8 @@ class Model:
         self.end = exp.warmup + exp.duration
         """When the replication ends (µs, warm-up included)."""
         trace = exp.trace if traced and config.system else None
-        self.tracer = (Tracer(trace.window, trace.sample, streams.get("trace.sample"),
+        window = trace and (trace.window or default_window(exp.warmup, exp.duration))
+        self.tracer = (Tracer(window, trace.sample, streams.get("trace.sample"),
                               list(config.classes())) if trace else None)
         """Records sampled requests' spans (``experiment.trace``, in a traced replication)."""
         self.net = (Kernel(self.sim, config, self.tracer) if config.system

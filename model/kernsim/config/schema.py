@@ -16,7 +16,7 @@ from pydantic import Strict as StrictType
 from kernsim.config.address_space import AddressSpaceSpec
 from kernsim.config.faults import FaultsSpec, InjectionSpec, _raise
 from kernsim.config.migration import MigrationSpec, expected_total
-from kernsim.config.trace import TraceSpec, check_trace, default_window
+from kernsim.config.trace import TraceSpec, check_trace
 from kernsim.config.types import Bytes, DistSpec, Duration, Name, Problem, Strict
 from kernsim.engine.spec import from_config
 
@@ -70,12 +70,11 @@ class ExperimentSpec(Strict):
     @model_validator(mode="after")
     def _pilot(self) -> ExperimentSpec:
         """With a precision target, the pilot must give a variance and fit under the cap;
-        a trace must fit the run (its window, by default, the measured window's first ms)."""
+        a trace must fit the run (its default window is resolved by the model, against the
+        warm-up the run really has: ``warmup = "auto"`` chooses it after this check)."""
         if self.trace is not None:
             runs = self.precision.max_replications if self.precision else self.replications
             _raise(check_trace(self.trace, self.warmup, self.duration, runs), "ExperimentSpec")
-            if self.trace.window is None:
-                self.trace.window = default_window(self.warmup, self.duration)
         if self.precision is None:
             return self
         problems = []

@@ -68,3 +68,17 @@ def test_a_resumed_run_writes_the_same_trace(traced, tmp_path):
     _run(out, TRACE)
     assert (out / "trace.parquet").read_bytes() == (traced / "trace.parquet").read_bytes()
     assert verify(out).ok, verify(out).problems
+
+
+def test_the_default_window_starts_at_the_warm_up_warmup_auto_chose(tmp_path):
+    out = tmp_path / "auto"
+    run(load(resolve("quickstart"), ["experiment.warmup='auto'", "experiment.duration='2ms'",
+                                     "experiment.replications=2",
+                                     "sweep={'system.cores'=[2]}",
+                                     "experiment.trace={sample=1.0}"]),
+        out=out, executor="serial")
+    chosen = pd.read_parquet(out / "results.parquet")["experiment.warmup"].iloc[0]
+    spans = pd.read_parquet(out / "trace.parquet")
+    assert chosen > 0  # the pilot cut something: a window from 0 would be all warm-up
+    assert (spans["end"] >= chosen).all() and (spans["start"] <= chosen + 1000.0).all()
+    assert (spans["end"] > chosen + 500.0).any()  # requests in the window's second half
