@@ -63,20 +63,22 @@ class TaskTimeout(BaseException):
     """Raised in a serial task by its alarm (a BaseException: models never swallow it)."""
 
 
-def head(task: Task) -> dict:
+def head(task: Task, seed: np.random.SeedSequence | None = None) -> dict:
     """The identifying cells of a task's row: ``seed`` is the point's root seed,
-    ``replication_seed`` the replication's own seed sequence (:func:`seed_text`)."""
+    ``replication_seed`` the replication's own seed sequence (:func:`seed_text`; ``seed``
+    when the caller has it already)."""
     return {"design_point": task.design_point, "replication": task.replication,
-            "seed": task.root_seed, "replication_seed": seed_text(task.seed()),
+            "seed": task.root_seed, "replication_seed": seed_text(seed or task.seed()),
             **{k: cell(v) for k, v in task.params.items()}}
 
 
 def run_task(task: Task) -> dict:
     """Simulate one task; a raising model becomes a row holding ``_error``."""
     start = time.perf_counter()
-    row = head(task)
+    seed = task.seed()
+    row = head(task, seed)
     try:
-        row.update(simulate(task.config, task.seed(), traced=task.traced))
+        row.update(simulate(task.config, seed, traced=task.traced))
     except Exception:  # noqa: BLE001 - recorded in the manifest, the sweep goes on
         row["_error"] = traceback.format_exc()
     row["_wall_s"] = time.perf_counter() - start

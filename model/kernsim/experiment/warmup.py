@@ -56,12 +56,6 @@ class WarmupWarning(UserWarning):
     """MSER-5 chose a warm-up it does not vouch for (``reliable = False``)."""
 
 
-def pilot_warmup(config, seed: int) -> float:
-    """MSER-5 warm-up (µs) of one pilot replication of ``config`` (which has warm-up 0)."""
-    cut = mser5(pilot_series(config, seed))
-    return float(cut.time) if cut.index > 0 else 0.0
-
-
 def pilot_series(config, seed: int) -> pd.Series:
     """The response times (µs) of one pilot replication of ``config`` (warm-up 0), in
     completion order, indexed by completion time (µs)."""

@@ -196,25 +196,20 @@ def sim_row(quantity: str, f: str, role: str, unit: str, rec: pd.Series, pub: pd
     note = f"chain: {chain:.3g}"
     if rec["bimodal"]:
         note += f"; bimodal, modes (replications): {rec['modes']}; the value is the main mode's"
-    return Row(quantity, f, role, unit, published.value(pub, quantity, f), tag(pub, quantity, f),
+    return Row(quantity, f, role, unit, published.value(pub, quantity, f), published.tag(pub, quantity, f),
                rec["sim"], rec["sim_lo"], rec["sim_hi"], note, full_scale(pub))
-
-
-def tag(pub: pd.DataFrame, quantity: str, system: str) -> str:
-    t = published.figure(pub, quantity, system)["tag"]
-    return "" if pd.isna(t) else str(t)
 
 
 def input_rows(pub: pd.DataFrame, cal: Calibration) -> list[Row]:
     """The published inputs as the model takes them: s, and f = s / (a + s) per curve."""
     rows = [compare.exact(*SECTION, "calibration", "cycles", cal.section,
-                          published.value(pub, *SECTION), tag(pub, *SECTION),
+                          published.value(pub, *SECTION), published.tag(pub, *SECTION),
                           note="the critical section's mean")]
     for f in FRACTIONS:
         rows.append(compare.exact("serial fraction", f, "calibration", "%",
                                   100 * cal.section / (cal.work[f] + cal.section),
                                   published.value(pub, "serial fraction", f),
-                                  tag(pub, "serial fraction", f), note="sets the parallel work a"))
+                                  published.tag(pub, "serial fraction", f), note="sets the parallel work a"))
     return rows
 
 
@@ -229,7 +224,7 @@ def rows_for(pub: pd.DataFrame, cal: Calibration, df: pd.DataFrame,
         role = "calibration" if f == FIT_ON else "prediction"
         rows.append(sim_row(PEAK, f, role, "speedup", best, pub, h))
         rows.append(compare.exact(PEAK_AT, f, "prediction", "cores", float(best[CORES]),
-                                  published.value(pub, PEAK_AT, f), tag(pub, PEAK_AT, f),
+                                  published.value(pub, PEAK_AT, f), published.tag(pub, PEAK_AT, f),
                                   f"chain: {n}", scale))
     for f in FRACTIONS:
         x = published.figure(pub, AFTER, f)["x"]
@@ -256,7 +251,7 @@ def paper_model_rows(pub: pd.DataFrame, cal: Calibration) -> list[Row]:
         cores, values = dense_chain(cal, f)
         out.append(compare.exact(q, f, "prediction", "cores" if "cores" in q else "speedup",
                                  float(value(cores, values)), published.value(pub, q, f),
-                                 tag(pub, q, f), note, full_scale(pub)))
+                                 published.tag(pub, q, f), note, full_scale(pub)))
     return out
 
 

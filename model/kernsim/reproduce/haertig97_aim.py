@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kernsim.reproduce import compare, runs
+from kernsim.reproduce import compare, published, runs
 from kernsim.reproduce.compare import Row
 from kernsim.reproduce.haertig97_cal import FOOTPRINT, L4, MK_IN, MK_USER, NATIVE, Calibration
 
@@ -112,21 +112,20 @@ def rows(pub: pd.DataFrame, curve_df: pd.DataFrame, top: pd.DataFrame) -> list[R
                          note=f"load {x:g}: the level and the load scale", scale=FULL_SCALE)
            for x, v in native_pub.items()]
     pred = level.to_numpy()[:, None] * ratio            # loads × replications
-    for (x, published), values in zip(l4_pub.items(), pred):
-        out.append(compare.measured(CURVE, L4, "prediction", "jobs/min", values, published,
+    for (x, figure), values in zip(l4_pub.items(), pred):
+        out.append(compare.measured(CURVE, L4, "prediction", "jobs/min", values, figure,
                                     "F", f"load {x:g}", FULL_SCALE))
     slow = 100 * (1 / ratio - 1)
     best_native = native_pub.max()
-    out += [
-        compare.measured(SLOW_AVG, L4, "prediction", "%", slow.mean(axis=0), 8.3, "P",
-                         "native / L4Linux − 1, averaged over Figure 9's L4Linux loads"),
-        compare.measured(SLOW_MAX, L4, "prediction", "%", slow[-1], 6.8, "P",
-                         f"at load {l4_pub.index[-1]:g}, the curve's largest"),
-        compare.measured(MAX, L4, "prediction", "jobs/min", pred.max(axis=0), 123, "P",
-                         "the best of the predicted L4Linux points"),
-        compare.measured(BELOW, L4, "prediction", "%",
-                         100 * (1 - pred.max(axis=0) / best_native), 5, "P",
-                         f"against the native curve's maximum {best_native:g}")]
+    notes = {SLOW_AVG: "native / L4Linux − 1, averaged over Figure 9's L4Linux loads",
+             SLOW_MAX: f"at load {l4_pub.index[-1]:g}, the curve's largest",
+             MAX: "the best of the predicted L4Linux points",
+             BELOW: f"against the native curve's maximum {best_native:g}"}
+    model = {SLOW_AVG: slow.mean(axis=0), SLOW_MAX: slow[-1], MAX: pred.max(axis=0),
+             BELOW: 100 * (1 - pred.max(axis=0) / best_native)}
+    out += [compare.measured(q, L4, "prediction", "jobs/min" if q == MAX else "%", model[q],
+                             published.value(pub, q, L4), published.tag(pub, q, L4), notes[q])
+            for q in (SLOW_AVG, SLOW_MAX, MAX, BELOW)]
     for system in (MK_IN, MK_USER):
         share = (per_replication(top, system).max() / per_replication(top, NATIVE).max())
         out.append(compare.measured(MAX, system, "model-only", "jobs/min",

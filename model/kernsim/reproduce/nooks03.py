@@ -294,7 +294,7 @@ def discussion(rows: list[Row], pub: pd.DataFrame, table: list[Benchmark],
     implied = implied_costs(pub, table)
     short = {b.label: b.label.split(" (")[0] for b in table}
     costs = ", ".join(f"{short[k]} {v:.1f}" for k, v in implied.items())
-    missed = [x for x in rows if x.within == "no"]
+    missed = compare.outside(rows)
     send = next(b for b in table if b.label.startswith("Send-stream"))
     cheap = implied[send.label]
     bound = [b for b in table if b.cpu_bound and b.label != CALIBRATE_ON]

@@ -48,6 +48,12 @@ def figure(df: pd.DataFrame, quantity: str, system: str) -> pd.Series:
     return rows.iloc[0]
 
 
+def tag(df: pd.DataFrame, quantity: str, system: str) -> str:
+    """The figure's tag (P, S, F, D, T, B: what kind of figure it is); "" when it has none."""
+    t = figure(df, quantity, system)["tag"]
+    return "" if pd.isna(t) else str(t)
+
+
 def value(df: pd.DataFrame, quantity: str, system: str) -> float:
     """The figure's value; NaN when data/published has none (the row says so in its note)."""
     v = figure(df, quantity, system)["value"]

@@ -83,12 +83,6 @@ class Split:
         return " | ".join(f"{m.mean:.{digits}g} ({m.count}/{total})" for m in self.modes)
 
 
-def tighter_sd(lower: np.ndarray, upper: np.ndarray) -> float:
-    """The smaller standard deviation of the clusters with two values or more; NaN if none."""
-    sds = [float(c.std(ddof=1)) for c in (lower, upper) if len(c) >= 2]
-    return min(sds) if sds else np.nan
-
-
 def statistic(x: np.ndarray) -> tuple[int, float]:
     """On sorted ``x`` (n ≥ 3): the cut (the upper cluster's first index) whose gap over
     the tighter cluster's standard deviation is largest, and that ratio. Every cut into two
