@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kernsim.reproduce import compare, published, runs
+from kernsim.reproduce import compare, faultshares, published, runs
 from kernsim.reproduce.compare import Row
 from kernsim.reproduce.study import Result, scope_text
 
@@ -213,33 +213,24 @@ def table_rows(pub: pd.DataFrame, table: list[Benchmark], per: pd.DataFrame) -> 
     return rows
 
 
-def crash_shares(faults: pd.DataFrame) -> pd.DataFrame:
-    """Per design and replication: extension faults, and the share that took the system down."""
-    g = faults.groupby(["design", "replication"])
-    return pd.DataFrame({"faults": g.size(), "down": g["system_down"].mean(),
-                         "lost": g["requests_lost"].mean(),
-                         "failed": g["requests_failed"].mean()}).reset_index()
-
-
 def fault_rows(pub: pd.DataFrame, faults: pd.DataFrame) -> list[Row]:
-    shares = crash_shares(faults)
+    shares = faultshares.per_replication(faults)
 
     def of(design: str, column: str) -> np.ndarray:
-        part = shares[shares["design"] == design].sort_values("replication")
-        return part[column].to_numpy(float)
+        return faultshares.of(shares, design, column)
 
     native = published.value(pub, CRASHES, NATIVE)
-    fatal = native / of(NATIVE, "down").mean()    # fatal extension failures in the trials
+    fatal = native / of(NATIVE, "crash").mean()    # fatal extension failures in the trials
     forced = ("forced by the model's isolation: no propagation edge leads out of the "
               "extension's domain")
-    rows = [compare.measured(CRASHES, NATIVE, "calibration", "crashes", fatal * of(NATIVE, "down"),
+    rows = [compare.measured(CRASHES, NATIVE, "calibration", "crashes", fatal * of(NATIVE, "crash"),
                              native, "P", note=f"sets the fatal extension failures: {fatal:.0f} "
                              "of 2000 trials (every one crashes the kernel it runs in)"),
-            compare.measured(CRASHES, NOOKS, "identity", "crashes", fatal * of(NOOKS, "down"),
+            compare.measured(CRASHES, NOOKS, "identity", "crashes", fatal * of(NOOKS, "crash"),
                              published.value(pub, CRASHES, NOOKS), "P",
                              note=forced + "; Nooks' 4 are deadlocks the model cannot express"),
             compare.measured(ELIMINATED, NOOKS, "identity", "%",
-                             100 * (1 - of(NOOKS, "down") / of(NATIVE, "down").mean()),
+                             100 * (1 - of(NOOKS, "crash") / of(NATIVE, "crash").mean()),
                              published.value(pub, ELIMINATED, NOOKS), "P", note=forced)]
     for design in (NATIVE, NOOKS):
         rows.append(compare.measured("requests lost per extension fault", design, "model-only",

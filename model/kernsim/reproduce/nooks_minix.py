@@ -18,7 +18,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from kernsim.reproduce import compare, published, runs
+from kernsim.reproduce import compare, faultshares, published, runs
 from kernsim.reproduce.compare import Row
 from kernsim.reproduce.study import Result, scope_text
 
@@ -84,7 +84,7 @@ def reproduce(ctx: runs.Context) -> Result:
     samples = kernsim.load_samples(ctx.out / NAME, "faults")
     samples = samples.assign(design=samples["design_point"].map(names),
                              driver=samples["origin"].isin(DRIVERS))
-    per_rep = per_replication(samples)
+    per_rep = faultshares.per_replication(samples, by=["driver"])
     rows = rows_for(pub, samples, per_rep)
     return Result(NAME, "Driver faults: monolithic vs isolated drivers (Nooks, MINIX 3)", rows,
                   curves(per_rep), figure(per_rep, pub), calibration_lines(ctx, values, pub),
@@ -92,49 +92,30 @@ def reproduce(ctx: runs.Context) -> Result:
                   discussion(rows), tolerance_changes=TOLERANCE_CHANGES)
 
 
-def per_replication(samples: pd.DataFrame) -> pd.DataFrame:
-    """Per design, replication and origin (driver or not): faults, the share that crashed the
-    OS, and the requests lost and failed per fault."""
-    g = samples.groupby(["design", "replication", "driver"])
-    return pd.DataFrame({"faults": g.size(), "crash": g["system_down"].mean(),
-                         "lost": g["requests_lost"].mean(),
-                         "failed": g["requests_failed"].mean()}).reset_index()
-
-
-def of(per_rep: pd.DataFrame, name: str, column: str, driver: bool | None = None) -> np.ndarray:
-    """``column`` per replication of design ``name`` (drivers' faults only, others', or all)."""
-    part = per_rep[per_rep["design"] == name]
-    if driver is not None:
-        part = part[part["driver"] == driver]
-        return part.sort_values("replication")[column].to_numpy(float)
-    weighted = part.assign(total=part[column] * part["faults"]).groupby("replication")
-    return (weighted["total"].sum() / weighted["faults"].sum()).sort_index().to_numpy(float)
-
-
 def rows_for(pub: pd.DataFrame, samples: pd.DataFrame, per_rep: pd.DataFrame) -> list[Row]:
     share = samples.groupby("replication")["driver"].mean() * 100
     injected = published.value(pub, "faults injected", MINIX)
     crashes = published.value(pub, "OS crashes", MINIX)
-    mono = of(per_rep, MONO, "crash", driver=True)
+    mono = faultshares.of(per_rep, MONO, "crash", driver=True)
     forced = "forced by the assumed propagation probability: a check of the machinery"
     rows = [compare.measured(*SHARE, "calibration", "%", share.to_numpy(),
                              published.value(pub, *SHARE), "P",
                              note="drivers' share of the injected faults"),
             compare.measured(*PREVENTED, "identity", "%",
-                             100 * (1 - of(per_rep, NOOKS, "crash", driver=True) / mono.mean()),
+                             100 * (1 - faultshares.of(per_rep, NOOKS, "crash", driver=True) / mono.mean()),
                              published.value(pub, *PREVENTED), "P", forced + " (p = 0.01)"),
             compare.measured("OS crashes per driver fault", MINIX, "identity", "per fault",
-                             of(per_rep, MINIX3, "crash", driver=True), crashes / injected, "P",
+                             faultshares.of(per_rep, MINIX3, "crash", driver=True), crashes / injected, "P",
                              forced + f" (p = 0); 0 in {injected:,.0f} faults")]
     for name in DESIGNS:
         rows.append(compare.measured("OS crashes per fault (any component)", name, "model-only",
-                                     "%", 100 * of(per_rep, name, "crash"),
+                                     "%", 100 * faultshares.of(per_rep, name, "crash"),
                                      note="85% of faults in drivers; assumed p"))
         rows.append(compare.measured("requests lost per fault", name, "model-only", "requests",
-                                     of(per_rep, name, "lost"),
+                                     faultshares.of(per_rep, name, "lost"),
                                      note="jobs inside the failed domains"))
         rows.append(compare.measured("requests failed per fault", name, "model-only",
-                                     "requests", of(per_rep, name, "failed"),
+                                     "requests", faultshares.of(per_rep, name, "failed"),
                                      note="the clients' failed requests until the next fault"))
     return rows
 
