@@ -139,7 +139,8 @@ def rows(pub: pd.DataFrame, curve_df: pd.DataFrame, top: pd.DataFrame) -> list[R
 
 def curves(pub: pd.DataFrame, curve_df: pd.DataFrame, top: pd.DataFrame) -> pd.DataFrame:
     """The model's throughput by user count and system, and the predicted L4Linux curve."""
-    model = (pd.concat([curve_df, top]).groupby(["structure", CLIENTS], sort=False)["throughput"]
+    mklinux = top[top["structure"].isin((MK_IN, MK_USER))]   # native and L4Linux: in curve_df
+    model = (pd.concat([curve_df, mklinux]).groupby(["structure", CLIENTS], sort=False)["throughput"]
              .agg(["mean", "std", "count"]).reset_index()
              .assign(what="aim model", metric="requests/s"))
     level, ratio = predicted(pub, curve_df)
