@@ -67,12 +67,14 @@ class Calibration:
         direct = self.trap[system] + MESSAGES * self.ipc[system] - self.trap[NATIVE]
         return self.us(direct) + self.refill * working_set / KIB
 
-    def zip(self) -> dict:
-        """The per-system ``[sweep.zip]`` group: structure, trap, IPC, context switch."""
-        return {"system.architecture": list(ARCHITECTURES),
-                "system.trap": [round(self.us(self.trap[s]), 6) for s in SYSTEMS],
-                "system.ipc.latency": [round(self.us(self.ipc[s]), 6) for s in SYSTEMS],
-                "system.context_switch": [round(self.switch[s], 6) for s in SYSTEMS]}
+    def zip(self, systems: tuple[str, ...] = SYSTEMS) -> dict:
+        """The per-system ``[sweep.zip]`` group of ``systems``: structure, trap, IPC, context
+        switch."""
+        arch = dict(zip(SYSTEMS, ARCHITECTURES))
+        return {"system.architecture": [arch[s] for s in systems],
+                "system.trap": [round(self.us(self.trap[s]), 6) for s in systems],
+                "system.ipc.latency": [round(self.us(self.ipc[s]), 6) for s in systems],
+                "system.context_switch": [round(self.switch[s], 6) for s in systems]}
 
     def system_of(self, architecture: str, trap: float, ipc: float) -> str:
         """The system of a design point, from its swept structure keys."""
