@@ -61,14 +61,16 @@ def test_haertig97_l4linux_penalty_small_and_well_below_mklinux(tmp_path):
                                                  "MkLinux user-level"))
     assert 0 < l4 < 15, f"L4Linux penalty {l4:.2f}%"
     assert l4 < mk_in / 2 < mk_user / 2, (l4, mk_in, mk_user)
-    # Table 3: every predicted latency orders L4Linux < MkLinux in-kernel < user-level,
-    # and L4Linux costs more than native Linux (which calibrates the row)
+    # Table 3: the runs are labelled with the right system: every predicted L4Linux latency
+    # lies above native Linux's (which calibrates the row) and below MkLinux user-level's
+    # (the calibrated costs order them; a run given another system's label breaks it)
     for (quantity, system), row in r.items():
         if system != "L4Linux" or row.role != "prediction" or row.unit != "µs":
             continue
-        mk = [r[quantity, s].mean for s in ("MkLinux in-kernel", "MkLinux user-level")]
-        assert r[quantity, "native Linux"].mean < row.mean < mk[0] < mk[1], quantity
-    assert result.score().judged >= 15
+        user = r[quantity, "MkLinux user-level"]
+        assert r[quantity, "native Linux"].mean < row.mean < user.mean, quantity
+    score = result.score()
+    assert score.judged >= 15 and 0 < score.post_hoc_judged < score.judged
 
 
 def test_liedtke93_faster_ipc_helps_but_less_than_its_own_ratio(tmp_path):

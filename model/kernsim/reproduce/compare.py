@@ -11,6 +11,10 @@ and 95% Student-t interval over replications, and its role:
 - ``identity``: true by construction (forced by an assumption, or defined to
   agree with a calibration input), shown but not judged.
 
+A prediction is *post hoc* (``post_hoc``: the change, non-empty) when a model
+change made after its value had been seen moves it: it is judged and counted
+like any prediction, and the scorecard counts it apart from the blind ones.
+
 A prediction's tolerance is its tag's (``tolerances.TOLERANCES``): rows never
 write their own. A prediction without a published value, or with a tag that
 has no tolerance, is refused; so is a model-only row with a published value.
@@ -19,6 +23,7 @@ has no tolerance, is refused; so is a model-only row with a published value.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +52,8 @@ class Row:
     note: str = ""
     scale: float = math.nan
     extra: dict = field(default_factory=dict)
+    post_hoc: str = ""
+    """The model change, made after this prediction had been seen, that moves it ("": blind)."""
 
     def __post_init__(self) -> None:
         what = f"row {self.quantity!r} ({self.system})"
@@ -58,6 +65,8 @@ class Row:
         if self.role == "model-only" and has_value:
             raise ValueError(f"{what}: a published value makes it a prediction, calibration "
                              "or identity, not model-only")
+        if self.post_hoc and self.role != "prediction":
+            raise ValueError(f"{what}: only a prediction can be post hoc, not a {self.role}")
         if self.role == "prediction":
             try:
                 tol = for_tag(self.tag)
@@ -95,7 +104,8 @@ class Row:
                 "published": self.published, "unit": self.unit, "tag": self.tag,
                 "model": self.mean, "ci_low": self.lo, "ci_high": self.hi, "ratio": self.ratio,
                 "tolerance": self.tolerance_text, "within": self.within,
-                "tolerance_reason": tol.reason if tol else "", "note": self.note}
+                "tolerance_reason": tol.reason if tol else "", "post_hoc": self.post_hoc,
+                "note": self.note}
 
 
 def measured(quantity: str, system: str, role: str, unit: str, values, published: float = math.nan,
@@ -110,6 +120,15 @@ def exact(quantity: str, system: str, role: str, unit: str, model: float,
           scale: float = math.nan) -> Row:
     """A row from a value without sampling error (arithmetic, a Markov chain, an input)."""
     return Row(quantity, system, role, unit, published, tag, model, model, model, note, scale)
+
+
+def post_hoc(rows: list[Row], change: str, moved: Callable[[Row], bool]) -> list[Row]:
+    """``rows``, with every prediction that ``moved`` selects marked post hoc by ``change``
+    (appended to any change already named)."""
+    for r in rows:
+        if r.role == "prediction" and moved(r):
+            r.post_hoc = f"{r.post_hoc}; {change}" if r.post_hoc else change
+    return rows
 
 
 def outside(rows: list[Row]) -> list[Row]:

@@ -3,9 +3,11 @@
 Calibrate a small stated set (``haertig97_cal``: the clock, native getpid and its
 kernel entry, Figure 5's L4 IPCs and emulation library, one MkLinux IPC cost per
 variant from Table 2, the context switch of each system, and one indirect cost);
-then predict Table 3's lmbench and hbench:OS rows for L4Linux and both MkLinux
-variants from each row's native column (``haertig97_table3``), and the L4Linux AIM
-curve of Figure 9 from the native one (``haertig97_aim``).
+then predict Table 3's lmbench and hbench:OS rows for L4Linux and MkLinux
+user-level from each row's native column, MkLinux's in-kernel column setting each
+row's Mach-side work for both variants (``haertig97_table3``: two run stages), and
+the L4Linux AIM curve of Figure 9 from the native one (``haertig97_aim``). Rows
+moved by a change made after they had been seen are marked post hoc.
 
 What runs per system call: natively the trap (kernel entry and exit) and the
 call's work; on Linux as a server (``hybrid``) the system's "trap" (L4Linux: the
@@ -58,6 +60,12 @@ TOLERANCE_CHANGES = [
      "the 140 jobs/min axis) as written"),
 ]
 
+MACH_CHANGE = ("MkLinux Mach-side work per row (commit 9b84da7): formed after the in-kernel and "
+               "user-level misses of each row were seen nearly equal (at 5417964, 5 of the 38 "
+               "MkLinux cells were inside)")
+RPC_CHANGE = ("a third system call per RPC half round trip (commit 9b84da7): added after every "
+              "RPC row was seen low on every system")
+
 
 def settings(ctx: runs.Context, cal: Calibration) -> dict:
     """The getpid loop of Table 2: the calibrated structures, getpid's work."""
@@ -81,6 +89,9 @@ def reproduce(ctx: runs.Context) -> Result:
     aim, top, aim_sets = haertig97_aim.run(ctx, cal)
     rows = (input_rows(pub, cal, getpid) + haertig97_table3.rows(pub, cal, table3)
             + haertig97_aim.rows(pub, aim, top))
+    tests = {b.test for b in haertig97_table3.BENCHES}
+    compare.post_hoc(rows, MACH_CHANGE, lambda r: r.system == MK_USER and r.quantity in tests)
+    compare.post_hoc(rows, RPC_CHANGE, lambda r: "RPC" in r.quantity)
     curves = pd.concat([haertig97_table3.curves(table3),
                         haertig97_aim.curves(pub, aim, top)], ignore_index=True)
     overrides = {GETPID_FILE: runs.overrides(getpid_set), **micro_sets, **aim_sets}
@@ -132,26 +143,35 @@ def discussion(rows: list[Row]) -> list[str]:
                    f"{sum('bandwidth' not in r.quantity for r in mine)} latency rows.")
     net = [1 - r.mean / r.published for r in judged
            if r.system == L4 and ("UDP" in r.quantity or "TCP" in r.quantity)]
+    user = [r.ratio for r in judged if r.system == MK_USER and "bandwidth" not in r.quantity
+            and r.quantity.split()[0] in ("lmbench", "hbench")]
     out += [
         ("MkLinux: each row's Mach-side work (the Linux server's calls into Mach for virtual "
          "memory, devices and the network, which cost alike whether the server is co-located "
          "or not) is set by the in-kernel column, so that column calibrates and only the "
          "user-level one is predicted: what the prediction tests is that the two variants "
-         "differ by the crossing into the server alone (getpid's IPC cost per variant)."),
+         "differ by the crossing into the server alone (getpid's IPC cost per variant). The "
+         f"user-level latencies come out {min(user):.2f}–{max(user):.2f} of the published "
+         "ones, never above: the user-level server pays more per crossing than the getpid "
+         "calibration carries over, e.g. TLB refills after each switch of address space "
+         "(tlb_refill = 0: no figure separates it) and a Mach IPC path whose cache "
+         "footprint is larger than L4Linux's 45 lines, the only footprint the model refills."),
         ("Where L4Linux misses, the model lacks what its structure adds beyond one IPC pair, a "
          "refill and a switch per system call, for which the presets have no ops: UDP, TCP "
          "and the RPCs pass packets and wake-ups through the network stack's interrupt and "
          "bottom-half paths, which L4Linux runs in server threads; the model's L4Linux is "
-         f"{min(net):.0%}–{max(net):.0%} low on the network rows. A miss measures how much of the paper's cost lies "
-         "outside the per-call overhead."),
+         f"{min(net):.0%}–{max(net):.0%} low on the network rows. A miss measures how much "
+         "of the paper's cost lies outside the per-call overhead."),
+        other_l4_line(judged),
         ("Disclosed: two of this study's model changes were made after seeing the rows they "
-         "move, and their effect was computed before they were built: the Mach-side work "
-         "(the first run's in-kernel and user-level misses of a row were nearly equal, which "
-         "suggested a cost that does not depend on where the server sits; 5 of 38 MkLinux "
-         "cells were inside before, the user-level column is now predicted) and the RPCs' "
-         "third system call (all RPC rows were low on every system). Neither changed a "
-         "tolerance; both are checks of hypotheses formed on the same table, not blind "
-         "predictions."),
+         "move, and their effect was computed before they were built (the rows they move are "
+         "marked post hoc and counted apart in the scorecard): the Mach-side work (the first "
+         "run's in-kernel and user-level misses of a row were nearly equal, which suggested a "
+         "cost that does not depend on where the server sits) and the RPCs' third system "
+         "call (all RPC rows were low on every system). The third call is what puts the four "
+         "user-level RPC rows inside: without it they come out 0.81–0.88 of the published "
+         "values (the same code without the call, run before commit 9b84da7); on L4Linux it adds about 7 µs a round trip "
+         "and the RPC rows stay 0.65–0.68. Neither change touched a tolerance."),
         ("The AIM prediction takes its level from the native curve and the model's "
          "L4Linux/native ratio at the user count where the model's native share of its "
          "maximum equals the curve's: the model predicts the slowdown's shape, not AIM's "
@@ -163,6 +183,32 @@ def discussion(rows: list[Row]) -> list[str]:
          "mix's work."),
     ]
     return out
+
+
+def other_l4_line(judged: list[Row]) -> str:
+    """L4Linux's misses off the network rows, each with what the model lacks."""
+    why = {
+        "lmbench Pipe latency": ("the paper's own L4Linux pipe latencies disagree (lmbench "
+                                 "52.07, hbench 62.3, Table 4 46 µs)"),
+        "hbench Mmap Latency 8MB": ("the paper's L4Linux is 0.3 µs over native, less than its "
+                                    "two calls' crossings: some of its mmap work must be cheaper "
+                                    "than native Linux's (L4's own mapping), which the model "
+                                    "does not express"),
+        "lmbench Pipe bandwidth": ("the hbench pipe bandwidth row, the same operation, is "
+                                   "inside: the two harnesses disagree by more than the model's "
+                                   "error"),
+        "hbench write to /dev/null": ("at the tolerance's edge; the refill is calibrated on "
+                                      "lmbench's write (5.26 µs, printed with the table's "
+                                      "largest spread, 10%)"),
+    }
+    misses = [r for r in judged if r.system == L4 and r.within == "no"
+              and "UDP" not in r.quantity and "TCP" not in r.quantity
+              and r.quantity.split()[0] in ("lmbench", "hbench")]
+    if not misses:
+        return "L4Linux misses no Table 3 row off the network rows."
+    return ("L4Linux's other misses: " + "; ".join(
+        f"{r.quantity} {r.ratio:.3f}× ({why.get(r.quantity, 'not explained')})" for r in misses)
+        + ".")
 
 
 def aim_line(rows: list[Row]) -> str:

@@ -151,10 +151,12 @@ def settings(ctx: runs.Context, cal: Calibration, pub: pd.DataFrame, file: str,
 
 
 def run_stage(ctx: runs.Context, cal: Calibration, pub: pd.DataFrame, systems: tuple[str, ...],
-              mach: dict[str, float] | None, suffix: str) -> tuple[pd.DataFrame, dict]:
+              mach: dict[str, float] | None,
+              suffix: str) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Every preset's runs for ``systems``, labelled with ``system`` and ``test``; and the
     overrides used, by folder."""
-    frames, used = [], {}
+    frames: list[pd.DataFrame] = []
+    used: dict[str, list[str]] = {}
     for file in (LOOP, ROUNDTRIP, STREAM):
         values = settings(ctx, cal, pub, file, systems, mach)
         used[file + suffix] = runs.overrides(values)
@@ -162,6 +164,8 @@ def run_stage(ctx: runs.Context, cal: Calibration, pub: pd.DataFrame, systems: t
         service = KEYS[file][0]
         by_work = {round(w, 6): b.test
                    for b, w in zip(group(file), values["sweep"]["zip"][1][service])}
+        if len(by_work) != len(group(file)):
+            raise ValueError(f"{file}: two rows share a work value; runs cannot be told apart")
         frames.append(df.assign(
             system=[cal.system_of(a, t, i) for a, t, i in
                     zip(df["system.architecture"], df["system.trap"], df["system.ipc.latency"])],
@@ -171,7 +175,7 @@ def run_stage(ctx: runs.Context, cal: Calibration, pub: pd.DataFrame, systems: t
 
 def mach_work(cal: Calibration, pub: pd.DataFrame, df: pd.DataFrame) -> dict[str, float]:
     """Per row whose MkLinux in-kernel cell is a calibration figure: the Mach-side work, µs
-    per iteration (per half round trip, per page), that the in-kernel cell holds beyond what
+    per iteration (per half round trip; per side of a page: a page pays it twice), that the in-kernel cell holds beyond what
     the model gives it with no such work; the same for both MkLinux variants (module
     docstring). Rows whose in-kernel cell is not a calibration figure get none."""
     out = {}
@@ -188,7 +192,7 @@ def mach_work(cal: Calibration, pub: pd.DataFrame, df: pd.DataFrame) -> dict[str
 
 
 def run(ctx: runs.Context, cal: Calibration,
-        pub: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict[str, float]]:
+        pub: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, float]]:
     """Two stages: native Linux, L4Linux and MkLinux in-kernel with no Mach-side work, which
     sets each row's Mach-side work (``mach_work``); then both MkLinux variants with it.
     Returns the runs the rows use (native and L4Linux from the first stage, MkLinux from the
@@ -203,7 +207,7 @@ def run(ctx: runs.Context, cal: Calibration,
 def mach_lines(mach: dict[str, float]) -> list[str]:
     """The Mach-side work in words, for the report's calibration."""
     return [("MkLinux Mach-side work per row (both variants; set by the in-kernel column, "
-             "µs per iteration, per half round trip or per page): "
+             "µs per iteration, per half round trip or per side of a page): "
              + "; ".join(f"{test} {w:.2f}" for test, w in mach.items()))]
 
 

@@ -4,6 +4,9 @@ Only ``prediction`` rows are judged and counted. Calibration inputs are
 counted apart (how many published figures the model was fitted to), and the
 ``identity`` and ``model-only`` rows are counted to be shown, never scored.
 ``--strict`` fails on predictions outside their tolerance, and on nothing else.
+Post-hoc predictions (moved by a model change made after they had been seen,
+``compare.Row.post_hoc``) are counted in ``judged`` and ``inside`` and again
+apart, so the blind predictions' share can be read beside the total.
 """
 
 from __future__ import annotations
@@ -29,14 +32,30 @@ class Score:
     calibration: int       # published figures taken as inputs
     identity: int          # true by construction: shown, not scored
     model_only: int        # no published value: shown, not scored
+    post_hoc_inside: int = 0   # of ``inside``: post-hoc predictions
+    post_hoc_judged: int = 0   # of ``judged``: post-hoc predictions
 
     @property
     def outside(self) -> int:
         return self.judged - self.inside
 
+    @property
+    def blind_inside(self) -> int:
+        return self.inside - self.post_hoc_inside
+
+    @property
+    def blind_judged(self) -> int:
+        return self.judged - self.post_hoc_judged
+
     def line(self) -> str:
         share = f" ({self.inside / self.judged:.0%})" if self.judged else ""
-        return (f"{self.inside}/{self.judged} predictions inside tolerance{share}; "
+        split = ""
+        if self.post_hoc_judged:
+            blind = (f" ({self.blind_inside / self.blind_judged:.0%})"
+                     if self.blind_judged else "")
+            split = (f" — blind {self.blind_inside}/{self.blind_judged}{blind}, post hoc "
+                     f"{self.post_hoc_inside}/{self.post_hoc_judged}")
+        return (f"{self.inside}/{self.judged} predictions inside tolerance{share}{split}; "
                 f"{self.calibration} calibration inputs; {self.identity} identity and "
                 f"{self.model_only} model-only rows (shown, not scored)")
 
@@ -44,8 +63,10 @@ class Score:
 def score(study: str, rows: list[Row]) -> Score:
     roles = [r.role for r in rows]
     judged = [r for r in rows if r.role == "prediction"]
+    late = [r for r in judged if r.post_hoc]
     return Score(study, sum(r.within == "yes" for r in judged), len(judged),
-                 roles.count("calibration"), roles.count("identity"), roles.count("model-only"))
+                 roles.count("calibration"), roles.count("identity"), roles.count("model-only"),
+                 sum(r.within == "yes" for r in late), len(late))
 
 
 def total(scores: list[Score]) -> Score:
@@ -57,7 +78,8 @@ def total(scores: list[Score]) -> Score:
 def table(scores: list[Score]) -> pd.DataFrame:
     """One line per study, then the total when there is more than one study."""
     lines = list(scores) + ([total(scores)] if len(scores) > 1 else [])
-    return pd.DataFrame([{**asdict(s), "outside": s.outside} for s in lines])
+    return pd.DataFrame([{**asdict(s), "outside": s.outside, "blind_inside": s.blind_inside,
+                          "blind_judged": s.blind_judged} for s in lines])
 
 
 def write(scores: list[Score], path: Path) -> Path:
@@ -75,13 +97,15 @@ def rich_table(scores: list[Score]):
     from rich.table import Table
 
     table_ = Table(title="Scorecard: only predictions are judged and counted", title_justify="left")
-    for col in ("study", "inside / judged", "calibration inputs", "identity", "model-only"):
+    for col in ("study", "inside / judged", "blind", "post hoc", "calibration inputs",
+                "identity", "model-only"):
         table_.add_column(col)
     lines = list(scores) + ([total(scores)] if len(scores) > 1 else [])
     for s in lines:
         style = "bold" if s.study == TOTAL else ""
-        table_.add_row(s.study, f"{s.inside}/{s.judged}", str(s.calibration), str(s.identity),
-                       str(s.model_only), style=style)
+        table_.add_row(s.study, f"{s.inside}/{s.judged}", f"{s.blind_inside}/{s.blind_judged}",
+                       f"{s.post_hoc_inside}/{s.post_hoc_judged}", str(s.calibration),
+                       str(s.identity), str(s.model_only), style=style)
     return table_
 
 

@@ -73,8 +73,24 @@ def markdown_table(rows: list[Row]) -> str:
     for r in rows:
         lines.append(f"| {r.quantity} | {r.system} | {r.role} | {fmt(r.published)} {r.unit} "
                      f"({r.tag or '–'}) | {ci(r)} | {fmt(r.ratio, 3)} | {r.tolerance_text} "
-                     f"| {r.within} |")
+                     f"| {within(r)} |")
     return "\n".join(lines)
+
+
+def within(row: Row) -> str:
+    """The row's verdict, marked when the prediction is post hoc."""
+    return f"{row.within} (post hoc)" if row.post_hoc else row.within
+
+
+def post_hoc_lines(rows: list[Row]) -> list[str]:
+    """Each model change made after its predictions had been seen: how many it moved, and
+    how many of those lie inside."""
+    moved: dict[str, list[Row]] = {}
+    for r in rows:
+        for change in filter(None, r.post_hoc.split("; ")):
+            moved.setdefault(change, []).append(r)
+    return [f"- {change}: {len(rs)} prediction{'s' if len(rs) > 1 else ''}, "
+            f"{sum(r.within == 'yes' for r in rs)} inside" for change, rs in moved.items()]
 
 
 def tolerance_lines(rows: list[Row]) -> list[str]:
@@ -92,6 +108,11 @@ ROLES_NOTE = ("Roles: *calibration* (an input, shown reproduced), *prediction* (
               "*model-only* (no published value).")
 
 
+POST_HOC_NOTE = ("A prediction is post hoc when a model change made after its value had been "
+                 "seen moves it: judged and counted like the others, and counted apart in the "
+                 "scorecard (blind / post hoc).")
+
+
 TOLERANCES_NOTE = ("One rule per tag (`model/kernsim/reproduce/tolerances.py`), applied to "
                    "predictions only:")
 
@@ -107,6 +128,8 @@ def markdown(result: Result) -> str:
     parts += tolerance_lines(result.rows) or ["- no predictions"]
     parts += ["", "## Tolerance changes", ""]
     parts += [f"- {line}" for line in result.tolerance_changes] or ["- none"]
+    parts += ["", "## Post-hoc predictions", "", POST_HOC_NOTE, ""]
+    parts += post_hoc_lines(result.rows) or ["- none"]
     parts += ["", "## Predictions outside tolerance", ""]
     bad = outside(result.rows)
     parts += [f"- {r.quantity} ({r.system}): published {fmt(r.published)}, model {ci(r)}"
@@ -148,5 +171,5 @@ def rich_table(result: Result):
     for r in result.rows:
         cells = (r.quantity, r.system, r.role, f"{fmt(r.published)} {r.unit} ({r.tag or '–'})",
                  ci(r), fmt(r.ratio, 3), r.tolerance_text)
-        table.add_row(*(Text(c) for c in cells), Text(r.within, style=style.get(r.within, "")))
+        table.add_row(*(Text(c) for c in cells), Text(within(r), style=style.get(r.within, "")))
     return table

@@ -69,3 +69,24 @@ def test_a_prediction_takes_its_tolerance_from_its_tag_and_no_other_row_has_one(
 def test_measured_rows_carry_mean_and_interval():
     r = compare.measured("q", "s", "model-only", "", [1.0, 2.0, 3.0])
     assert r.mean == 2.0 and r.lo < 2.0 < r.hi and r.within == "n/a"
+
+
+def test_post_hoc_marks_predictions_only_and_the_scorecard_counts_them_apart():
+    from kernsim.reproduce import scorecard
+
+    rows = [compare.exact("a", "s", "prediction", "µs", 10.0, 10.0, "P"),     # inside
+            compare.exact("b", "s", "prediction", "µs", 20.0, 10.0, "P"),     # outside
+            compare.exact("c", "t", "prediction", "µs", 10.0, 10.0, "P"),     # inside
+            compare.exact("d", "s", "calibration", "µs", 5.0, 5.0, "P")]
+    compare.post_hoc(rows, "change one", lambda r: r.system == "s")
+    compare.post_hoc(rows, "change two", lambda r: r.quantity == "b")
+    assert [r.post_hoc for r in rows] == ["change one", "change one; change two", "", ""]
+    score = scorecard.score("study", rows)
+    assert (score.inside, score.judged) == (2, 3)
+    assert (score.post_hoc_inside, score.post_hoc_judged) == (1, 2)
+    assert (score.blind_inside, score.blind_judged) == (1, 1)
+    assert "blind 1/1 (100%), post hoc 1/2" in score.line()
+    total = scorecard.total([score, scorecard.score("other", rows[2:])])
+    assert (total.post_hoc_judged, total.blind_judged) == (2, 2)
+    with pytest.raises(ValueError, match="only a prediction can be post hoc"):
+        compare.Row("d", "s", "calibration", "µs", 5.0, "P", 5.0, post_hoc="late")
