@@ -249,10 +249,12 @@ def _caption(*parts: str) -> str:
 
 
 def _said(fn: Callable[..., str], *args) -> str:
-    """A data sentence, or "" when the data do not allow one (e.g. every value missing)."""
+    """A data sentence, or "" when the data do not allow one: every value missing
+    (``idxmax`` of nothing: ValueError), a column the run did not write (KeyError), no
+    bucket reaching a quantile (IndexError). Any other error is a bug and propagates."""
     try:
         return fn(*args)
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError):
         return ""
 
 

@@ -53,7 +53,8 @@ def bottlenecks(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([first, means], axis=1).reset_index()
     values = means.to_numpy(dtype=float)
     has = ~np.isnan(values).all(axis=1) if cols else np.zeros(len(out), bool)
-    best = np.where(has, np.argmax(np.nan_to_num(values, nan=-np.inf), axis=1), 0) if cols else []
+    best = (np.where(has, np.argmax(np.nan_to_num(values, nan=-np.inf), axis=1), 0) if cols
+            else np.zeros(len(out), int))   # no resource at all: no bottleneck anywhere
     out["bottleneck"] = [cols[i] if h else None for i, h in zip(best, has)]
     out["peak"] = [values[r, i] if h else np.nan for r, (i, h) in enumerate(zip(best, has))]
     out["saturated"] = out["peak"] >= SATURATED

@@ -69,3 +69,18 @@ def test_report_explains_its_headline_with_the_saturated_domain(quickstart):
     assert captions and all(re.match(r"[\w.]+ (ranges|take|reaches|is)|"
                                      r"Saturated|Lock|Response|The (largest|longest)", c)
                             for c in captions), captions
+
+
+def test_report_of_a_folder_with_no_utilisation_columns_has_no_bottleneck(kernsim, tmp_path):
+    """A dependability-model run (performability) writes availability but no util.* or
+    cpu.* column: the report has no utilisation section and still summarises availability
+    (it used to fail: no resource column left no bottleneck per design point)."""
+    from kernsim.experiment.catalog import studies_dir
+
+    run = kernsim("run", studies_dir() / "performability.toml", "--out", "perf",
+                  "--set", "experiment.replications=2")
+    assert run.returncode == 0, run.stderr
+    res = kernsim("report", "perf", "--out", tmp_path / "page.html")
+    assert res.returncode == 0, res.stderr
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert ">availability<" in page and "Utilisation: where the time goes" not in page
