@@ -46,8 +46,18 @@ class Measurement:
     def wall_best_s(self) -> float | None:
         return min(self.walls_s) if self.walls_s else None
 
-    def _rates(self) -> list[float]:
-        return [c / w for c, w in zip(self.customers, self.walls_s) if c and w > 0]
+    def _rates(self, times: list[float]) -> list[float]:
+        """Customers per second of each run, over ``times`` (wall or CPU seconds)."""
+        return [c / t for c, t in zip(self.customers, times) if c and t > 0]
+
+    def _events_rate(self, times: list[float], customers_rate: float | None) -> float | None:
+        """Engine events per second of ``times``: events per customer × ``customers_rate``,
+        or the counting run's events over the median time."""
+        if self.events is None or not times:
+            return None
+        if self.events_per_customer is not None and customers_rate is not None:
+            return self.events_per_customer * customers_rate
+        return self.events / statistics.median(times)
 
     @property
     def cpu_median_s(self) -> float | None:
@@ -55,25 +65,21 @@ class Measurement:
 
     @property
     def customers_per_cpu_s(self) -> float | None:
-        rates = [c / t for c, t in zip(self.customers, self.cpu_s) if c and t > 0]
+        rates = self._rates(self.cpu_s)
         return statistics.median(rates) if rates else None
 
     @property
     def events_per_cpu_s(self) -> float | None:
-        if self.events is None or not self.cpu_s:
-            return None
-        if self.events_per_customer is not None and self.customers_per_cpu_s is not None:
-            return self.events_per_customer * self.customers_per_cpu_s
-        return self.events / self.cpu_median_s
+        return self._events_rate(self.cpu_s, self.customers_per_cpu_s)
 
     @property
     def customers_per_s(self) -> float | None:
-        rates = self._rates()
+        rates = self._rates(self.walls_s)
         return statistics.median(rates) if rates else None
 
     @property
     def customers_per_s_best(self) -> float | None:
-        rates = self._rates()
+        rates = self._rates(self.walls_s)
         return max(rates) if rates else None
 
     @property
@@ -85,11 +91,7 @@ class Measurement:
     @property
     def events_per_s(self) -> float | None:
         """Median rate: events per customer × customers/s, or events / median wall."""
-        if self.events is None or not self.walls_s:
-            return None
-        if self.events_per_customer is not None and self.customers_per_s is not None:
-            return self.events_per_customer * self.customers_per_s
-        return self.events / self.wall_median_s
+        return self._events_rate(self.walls_s, self.customers_per_s)
 
 
 def timed(run: Callable[[], Measured]) -> tuple[float, float, Measured]:
