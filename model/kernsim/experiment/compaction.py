@@ -3,17 +3,27 @@
 - ``results.parquet``: the parts' rows through a pandas frame
   (:func:`results_frame`, :func:`frame_bytes`), byte for byte as ever.
 - a side table's compacted file (``samples.parquet``, …;
-  :data:`kernsim.experiment.side_tables.SIDES`): :func:`samples_frame`, the
-  parts' rows of the current replications, also through a pandas frame.
+  :data:`kernsim.experiment.side_tables.SIDES`): :func:`compacted_bytes`, in
+  the folder's format (the manifest's ``format``). Format 2, :data:`FORMAT`,
+  concatenates the parts in Arrow (:func:`compact_table`), so the file keeps
+  the types the model wrote (an int64 or bool column null in another sample
+  table's rows stays a nullable int64 or bool). Format 1, that of folders
+  written before the format was recorded, went through a pandas frame, which
+  widened such columns (to float64, object); it is kept to verify their bytes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+#: the manifest's ``format`` for the compacted side tables this kernsim writes (Arrow,
+#: the model's types); a manifest without one is of format 1 (through pandas, widened)
+FORMAT = 2
 
 #: replications in the results: one count for every design point, or a count per
 #: design point index (sequential replications; points not listed have none)
@@ -57,9 +67,18 @@ def results_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
 
 
 def samples_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
-    """The compaction of a side table: its rows of the current replications."""
+    """The format-1 compaction of a side table (read back by pandas, widened)."""
     df = concat(tables)
     return df[current(df, replications)].reset_index(drop=True)
+
+
+def compacted_bytes(tables: list[pa.Table], replications: Counts, form: int) -> bytes:
+    """The compacted file of a side table's parts, in manifest format ``form``: 2 (and
+    up) in Arrow, keeping the parts' types; 1 through a pandas frame, as folders
+    written before the format was recorded hold it."""
+    if form >= 2:
+        return table_bytes(compact_table(tables, replications))
+    return frame_bytes(samples_frame(tables, replications))
 
 
 def current(df: pd.DataFrame, replications: Counts) -> pd.Series:
@@ -78,3 +97,22 @@ def concat(tables: list[pa.Table]) -> pd.DataFrame:
 
 def frame_bytes(df: pd.DataFrame) -> bytes:
     return table_bytes(pa.Table.from_pandas(df, preserve_index=False))
+
+def compact_table(tables: list[pa.Table], replications: Counts) -> pa.Table:
+    """The compaction of a side table's parts: their rows of the current replications,
+    in file order, as one Arrow table with the parts' own column types (a column one
+    part lacks is null there; no pandas round trip widens it)."""
+    table = pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+    if table.num_rows:
+        table = table.filter(pa.array(current_rows(table, replications)))
+    return table.replace_schema_metadata(None)
+
+
+def current_rows(table: pa.Table, replications: Counts) -> np.ndarray:
+    """Which rows of ``table`` belong to the current replications of their design point."""
+    rep = table["replication"].to_numpy()
+    if isinstance(replications, int):
+        return rep < replications
+    points, index = np.unique(table["design_point"].to_numpy(), return_inverse=True)
+    limits = np.array([replications.get(int(dp), 0) for dp in points], dtype=np.int64)
+    return rep < limits[index]

@@ -14,7 +14,12 @@ Layout of ``results/<name>/``::
     trace.parquet      their spans, with design_point and replication (as samples.parquet)
 
 The side folders and their compacted files are those of
-:data:`kernsim.experiment.side_tables.SIDES`.
+:data:`kernsim.experiment.side_tables.SIDES`. Since format 2 (the manifest's
+``format``) they are compacted in Arrow and keep the model's column types;
+older folders (no ``format``) were compacted through pandas, which widened a
+column null in another sample table's rows (int64 to float64, bool to object):
+:func:`load_samples` casts those back (:mod:`kernsim.experiment.sampletypes`),
+and ``kernsim verify`` compacts them the old way to check their bytes.
 
 The current replications of a design point are ``0 … replications-1``; with a
 precision target, ``0 … n-1`` with n per point (the manifest's
@@ -42,11 +47,12 @@ import pyarrow.parquet as pq
 from kernsim.errors import KernsimError
 from kernsim.experiment import arguments, sampletypes
 from kernsim.experiment.compaction import (
+    FORMAT,
     Counts,
+    compacted_bytes,
     frame_bytes,
     read_parts,
     results_frame,
-    samples_frame,
     table_bytes,
 )
 from kernsim.experiment.manifest import Manifest
@@ -267,10 +273,11 @@ class Store:
                 for p in sorted(folder.glob("dp*-r*.parquet"))]
 
     def hash_outputs(self, manifest: Manifest) -> None:
-        """Record the sha256 of the compacted files :meth:`compact` wrote."""
+        """Record the sha256 of the compacted files :meth:`compact` wrote, and their format."""
         for name in ("results.parquet", *(side.compacted for side in SIDES)):
             if (self.out / name).exists():
                 manifest["hashes"][name] = file_hash(self.out / name)
+        manifest["format"] = FORMAT
 
     def clear(self, old: dict) -> None:
         """``--overwrite``: remove what the old run wrote: the files its manifest lists,
@@ -325,16 +332,17 @@ class Store:
         atomic_write(self.manifest_path, text.encode())
 
     def compact(self, replications: Counts) -> pd.DataFrame:
-        """Merge parts of the current replications into results.parquet, and each side
-        table's parts into its compacted file; return the results frame, with ``_wall_s``."""
+        """Merge parts of the current replications into results.parquet (through pandas,
+        as ever) and each side table's parts into its compacted file (format
+        :data:`FORMAT`); return the results frame, with ``_wall_s``."""
         df = results_frame(read_parts(self.part_paths()), replications)
         walls = df.pop("_wall_s") if "_wall_s" in df else None
         atomic_write(self.out / "results.parquet", frame_bytes(df))
         for side, folder in self.sides.items():
             paths = self.side_paths(folder)
             if paths:
-                frame = samples_frame(read_parts(paths), replications)
-                atomic_write(self.out / side.compacted, frame_bytes(frame))
+                data = compacted_bytes(read_parts(paths), replications, FORMAT)
+                atomic_write(self.out / side.compacted, data)
         return df if walls is None else df.assign(_wall_s=walls.values)
 
     def part_paths(self) -> list[Path]:
@@ -383,16 +391,16 @@ def read_folder_file(path: str | Path, name: str, absent: str) -> tuple[Path, pd
 
 
 def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
-    """Sample rows of a results folder (``samples.parquet``), optionally one table only,
-    with their design point's swept parameters as columns (named in ``df.attrs["params"]``)."""
-    path, df = read_folder_file(path, "samples.parquet", "this experiment records no samples")
-    if sample is not None:
-        if not (df["sample"] == sample).any():
-            have = ", ".join(sorted(df["sample"].unique())) or "none"
-            raise KernsimError(f"{path}: no sample rows {sample!r} (tables: {have})")
-        df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
-        df = sampletypes.restore(df, path / "samples", sample)
-    return with_params(df, Store(path).manifest().get("design_points", []))
+    """Sample rows of a results folder (``samples.parquet``), optionally one table only
+    (in the column types its model wrote: :func:`sampletypes.one_table`), with their
+    design point's swept parameters as columns (named in ``df.attrs["params"]``)."""
+    folder = arguments.path("path", path, "a results folder")
+    if not (folder / "samples.parquet").is_file():
+        raise KernsimError(f"{folder}: no samples.parquet (this experiment records no samples)")
+    table, manifest = read_table(folder / "samples.parquet"), Store(folder).manifest()
+    df = table.to_pandas() if sample is None else sampletypes.one_table(
+        table, sample, folder, manifest.get("format", 1))
+    return with_params(df, manifest.get("design_points", []))
 
 
 def with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
@@ -410,8 +418,20 @@ def read_parquet(file: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(file)
     except (OSError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise KernsimError(f"{file}: not a readable parquet file ({reason})") from None
+        raise _unreadable(file, exc) from None
+
+
+def read_table(file: Path) -> pa.Table:
+    """A parquet file as an Arrow table (errors as :func:`read_parquet`)."""
+    try:
+        return pq.read_table(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise _unreadable(file, exc) from None
+
+
+def _unreadable(file: Path, exc: Exception) -> KernsimError:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return KernsimError(f"{file}: not a readable parquet file ({reason})")
 
 
 def _read(path: Path) -> pd.DataFrame:

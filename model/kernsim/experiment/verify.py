@@ -5,7 +5,8 @@
 - integrity: every part and side-table file (``SIDES``: samples, series,
   traces) has the sha256 the manifest recorded;
 - compaction: results.parquet and each side table's compacted file equal what
-  compacting the parts gives now.
+  compacting the parts gives now, in the folder's format (the manifest's
+  ``format``: absent is 1, the pandas compaction of older folders).
 
 The replications of a design point are ``0 … replications-1``, or, for a run
 with a precision target, ``0 … n-1`` with ``n`` from the manifest's
@@ -27,10 +28,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kernsim.experiment.compaction import (
+    FORMAT,
     combine,
+    compacted_bytes,
     frame_bytes,
     results_frame,
-    samples_frame,
 )
 from kernsim.experiment.sequential import check
 from kernsim.experiment.side_tables import Side
@@ -191,12 +193,17 @@ def _compaction(store: Store, parts: list[Part], sides: dict[Side, list[Part]],
     tables = [p.table for p in parts if p.table is not None]
     df = results_frame(combine(tables), reps).drop(columns=["_wall_s"], errors="ignore")
     _same(store.out / "results.parquet", frame_bytes(df), manifest, verdict)
+    form = manifest.get("format", 1)
+    if not isinstance(form, int) or not 1 <= form <= FORMAT:
+        verdict.problems.append(f"manifest format {form!r}: not one this kernsim reads "
+                                f"(1 to {FORMAT}); its compacted side tables are unchecked")
+        return
     done = {Path(p.rel).name for p in parts}
     for side, side_parts in sides.items():
         used = [p.table for p in side_parts if p.table is not None and Path(p.rel).name in done]
         if used:
-            _same(store.out / side.compacted,
-                  frame_bytes(samples_frame(combine(used), reps)), manifest, verdict)
+            _same(store.out / side.compacted, compacted_bytes(combine(used), reps, form),
+                  manifest, verdict)
 
 
 def _pilots(store: Store, manifest: dict, verdict: Verdict) -> None:
