@@ -10,7 +10,9 @@ Keys: ``name``, ``status`` (running, interrupted, failed, complete),
 ``versions`` (python and the packages that can change a result's bytes),
 ``started``, ``runs`` (one entry per invocation), ``ended``, ``tasks`` (wall
 seconds per ``dp/rep``), ``hashes`` (sha256 per file), ``failures``; with a
-precision target also ``replications_by_point`` and ``precision_unmet``.
+precision target also ``replications_by_point`` and ``precision_unmet``; once
+compacted, ``format``, how the compacted side tables were written (absent: 1,
+see :data:`kernsim.experiment.compaction.FORMAT`).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def _new(experiment: Any, old: dict) -> dict:
         "tasks": old.get("tasks", {}),
         "hashes": old.get("hashes", {}),
         "failures": [],
+        **({"format": old["format"]} if "format" in old else {}),  # of the files there
     }
 
 

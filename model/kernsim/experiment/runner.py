@@ -206,7 +206,6 @@ def _record(store: Store, manifest: Manifest, row: dict, result: RunResult) -> N
                                 "replication": row["replication"], "seed": row["seed"],
                                 "error": row["_error"]})
         return
-    hashes = store.write(row, row.pop("_samples", None), row.pop("_series", None),
-                         row.pop("_trace", None))
+    hashes = store.write(row)
     manifest.record_task(row["design_point"], row["replication"], row["_wall_s"], hashes)
     result.ran += 1

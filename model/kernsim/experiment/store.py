@@ -13,6 +13,14 @@ Layout of ``results/<name>/``::
     traces/            per-task spans of the traced replications (``experiment.trace``)
     trace.parquet      their spans, with design_point and replication (as samples.parquet)
 
+The side folders and their compacted files are those of
+:data:`kernsim.experiment.side_tables.SIDES`. Since format 2 (the manifest's
+``format``) they are compacted in Arrow and keep the model's column types;
+older folders (no ``format``) were compacted through pandas, which widened a
+column null in another sample table's rows (int64 to float64, bool to object):
+:func:`load_samples` casts those back (:mod:`kernsim.experiment.sampletypes`),
+and ``kernsim verify`` compacts them the old way to check their bytes.
+
 The current replications of a design point are ``0 … replications-1``; with a
 precision target, ``0 … n-1`` with n per point (the manifest's
 ``replications_by_point``). Parts beyond are kept but not compacted.
@@ -32,23 +40,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kernsim.errors import KernsimError
 from kernsim.experiment import arguments, sampletypes
+from kernsim.experiment.compaction import (
+    FORMAT,
+    Counts,
+    compacted_bytes,
+    frame_bytes,
+    read_parts,
+    results_frame,
+    table_bytes,
+)
 from kernsim.experiment.manifest import Manifest
-from kernsim.experiment.side_tables import sample_table, series_table, trace_table
+from kernsim.experiment.side_tables import SIDES, Side, take_outputs
 
 PART = "dp{:05d}-r{:05d}.parquet"
 #: a part file's name, as :data:`PART` writes it
 PART_NAME = re.compile(r"^dp\d{5}-r\d{5}\.parquet$")
 #: keys every kernsim manifest has (what makes a folder a kernsim results folder)
 MANIFEST_KEYS = ("name", "config_hash", "status", "hashes", "tasks")
-#: side folder -> the file its parts are compacted into
-COMPACTED = {"samples": "samples.parquet", "series": "series.parquet", "traces": "trace.parquet"}
 
 
 def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
@@ -102,12 +116,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def table_bytes(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
-
-
 #: the parquet metadata key that ties a part file to its experiment's config hash
 CONFIG_KEY = b"kernsim.config_hash"
 
@@ -129,70 +137,12 @@ def put(path: Path, table: pa.Table, sync: bool = True) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-#: part files combined per this many, so thousands of one-row tables never coexist
-CHUNK = 512
-
-
-def read_parts(paths: list[Path]) -> list[pa.Table]:
-    """Part files as Arrow tables, combined by chunks (ParquetFile.read: ≈2× faster
-    than read_table per file)."""
-    out = []
-    for i in range(0, len(paths), CHUNK):
-        tables = [pq.ParquetFile(p).read(use_threads=False) for p in paths[i:i + CHUNK]]
-        out.extend(combine(tables))
-    return out
-
-
-def combine(tables: list[pa.Table]) -> list[pa.Table]:
-    """One table per chunk of ``CHUNK`` tables (what read_parts gives for their files)."""
-    return [pa.concat_tables(tables[i:i + CHUNK], promote_options="permissive").combine_chunks()
-            for i in range(0, len(tables), CHUNK)]
-
-
 def readable(path: Path) -> bool:
     try:
         pq.ParquetFile(path).read(use_threads=False)
     except (OSError, pa.ArrowException):
         return False
     return True
-
-
-#: replications in the results: one count for every design point, or a count per
-#: design point index (sequential replications; points not listed have none)
-Counts = int | dict[int, int]
-
-
-def results_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
-    """The compaction: all rows of the current replications, by (design point, replication)."""
-    df = concat(tables)
-    if len(df):
-        df = df[current(df, replications)]
-        df = df.sort_values(["design_point", "replication"], kind="stable")
-        df = df.reset_index(drop=True)
-    return df
-
-
-def samples_frame(tables: list[pa.Table], replications: Counts) -> pd.DataFrame:
-    df = concat(tables)
-    return df[current(df, replications)].reset_index(drop=True)
-
-
-def current(df: pd.DataFrame, replications: Counts) -> pd.Series:
-    """Which rows belong to the current replications of their design point."""
-    if isinstance(replications, int):
-        return df["replication"] < replications
-    limit = df["design_point"].map(replications).fillna(0)
-    return df["replication"] < limit
-
-
-def concat(tables: list[pa.Table]) -> pd.DataFrame:
-    if not tables:
-        return pd.DataFrame()
-    return pa.concat_tables(tables, promote_options="permissive").to_pandas()
-
-
-def frame_bytes(df: pd.DataFrame) -> bytes:
-    return table_bytes(pa.Table.from_pandas(df, preserve_index=False))
 
 
 def is_results_manifest(manifest: Any) -> bool:
@@ -209,11 +159,9 @@ class Store:
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
         self.parts = self.out / "parts"
-        self.samples = self.out / "samples"
-        self.series = self.out / "series"
-        self.traces = self.out / "traces"
-        self.sides = (self.samples, self.series, self.traces)
-        """Folders of per-task rows besides the parts (written first, compacted alike)."""
+        self.sides: dict[Side, Path] = {side: self.out / side.folder for side in SIDES}
+        """Each side table and its folder of per-task files (written before the part,
+        compacted alike)."""
         self.manifest_path = self.out / "manifest.json"
         self.unsynced: list[Path] = []  # parts written since the last manifest
         self.config_hash = ""
@@ -268,7 +216,7 @@ class Store:
     def _own_folders(self) -> None:
         """Refuse ``parts`` or a side folder (``samples``, …) as a symbolic link (or not a folder): writing,
         resuming or overwriting through it would touch files outside the results folder."""
-        for folder in (self.parts, *self.sides):
+        for folder in (self.parts, *self.sides.values()):
             if folder.is_symlink():
                 raise KernsimError(f"{folder}: is a symbolic link; a results folder's parts "
                                    "must be its own (refusing to write or delete through it)")
@@ -277,7 +225,7 @@ class Store:
 
     def sweep_temp(self) -> None:
         """Remove temp files of writes cut short (a killed run)."""
-        for folder in (self.parts, *self.sides):
+        for folder in (self.parts, *self.sides.values()):
             for path in folder.glob(".*.tmp") if folder.exists() else []:
                 path.unlink(missing_ok=True)
 
@@ -321,13 +269,15 @@ class Store:
         self.quarantined.append((rel, why))
 
     def _data_files(self) -> list[Path]:
-        return [p for folder in (self.parts, *self.sides) if folder.exists()
+        return [p for folder in (self.parts, *self.sides.values()) if folder.exists()
                 for p in sorted(folder.glob("dp*-r*.parquet"))]
 
     def hash_outputs(self, manifest: Manifest) -> None:
-        for name in ("results.parquet", *COMPACTED.values()):
+        """Record the sha256 of the compacted files :meth:`compact` wrote, and their format."""
+        for name in ("results.parquet", *(side.compacted for side in SIDES)):
             if (self.out / name).exists():
                 manifest["hashes"][name] = file_hash(self.out / name)
+        manifest["format"] = FORMAT
 
     def clear(self, old: dict) -> None:
         """``--overwrite``: remove what the old run wrote: the files its manifest lists,
@@ -335,11 +285,11 @@ class Store:
         parts may be unlisted), and the manifest. Never follows a link, never touches
         another file (``_own_folders`` has refused linked ``parts``/``samples``)."""
         listed = [self.out / rel for rel in old.get("hashes", {})]
-        named = [p for folder in (self.parts, *self.sides) if folder.is_dir()
+        named = [p for folder in (self.parts, *self.sides.values()) if folder.is_dir()
                  for p in folder.glob("dp*-r*.parquet") if PART_NAME.match(p.name)]
         for path in [*listed, *named, self.manifest_path]:
             inside = path.resolve(strict=False).parent in (
-                self.out.resolve(), *(f.resolve() for f in (self.parts, *self.sides)))
+                self.out.resolve(), *(f.resolve() for f in (self.parts, *self.sides.values())))
             if inside and not path.is_symlink() and path.is_file():
                 path.unlink()
 
@@ -351,17 +301,14 @@ class Store:
             out.add((int(dp), int(rep)))
         return out
 
-    def write(self, row: dict, samples: dict[str, list[dict]] | None = None,
-              series: dict[str, np.ndarray] | None = None,
-              trace: dict[str, list] | None = None) -> dict[str, str]:
-        """Persist one finished task at once (atomic): its samples, series and trace first,
-        then its row, whose part file marks the task done. Returns {relative path: sha256}."""
+    def write(self, row: dict) -> dict[str, str]:
+        """Persist one finished task at once (atomic): its side tables first (their data
+        taken out of ``row``, by :attr:`Side.key`), then the rest of the row, whose part
+        file marks the task done. Returns {relative path: sha256}."""
         name = PART.format(row["design_point"], row["replication"])
-        out = {}
-        sides = ((self.samples, sample_table(row, samples) if samples else None),
-                 (self.series, series_table(row, series) if series and len(series["t"]) else None),
-                 (self.traces, None if trace is None else trace_table(row, trace)))  # even empty
-        for folder, table in sides:
+        out, outputs = {}, take_outputs(row)
+        for side, folder in self.sides.items():
+            table = side.build(row, outputs.get(side.key))
             if table is not None:
                 folder.mkdir(exist_ok=True)
                 table = table.replace_schema_metadata(self._meta())
@@ -385,17 +332,17 @@ class Store:
         atomic_write(self.manifest_path, text.encode())
 
     def compact(self, replications: Counts) -> pd.DataFrame:
-        """Merge parts of the current replications into results.parquet (and samples
-        into samples.parquet, series into series.parquet); return the results frame,
-        with ``_wall_s``."""
+        """Merge parts of the current replications into results.parquet (through pandas,
+        as ever) and each side table's parts into its compacted file (format
+        :data:`FORMAT`); return the results frame, with ``_wall_s``."""
         df = results_frame(read_parts(self.part_paths()), replications)
         walls = df.pop("_wall_s") if "_wall_s" in df else None
         atomic_write(self.out / "results.parquet", frame_bytes(df))
-        for folder in self.sides:
+        for side, folder in self.sides.items():
             paths = self.side_paths(folder)
             if paths:
-                frame = samples_frame(read_parts(paths), replications)
-                atomic_write(self.out / COMPACTED[folder.name], frame_bytes(frame))
+                data = compacted_bytes(read_parts(paths), replications, FORMAT)
+                atomic_write(self.out / side.compacted, data)
         return df if walls is None else df.assign(_wall_s=walls.values)
 
     def part_paths(self) -> list[Path]:
@@ -444,16 +391,16 @@ def read_folder_file(path: str | Path, name: str, absent: str) -> tuple[Path, pd
 
 
 def load_samples(path: str | Path, sample: str | None = None) -> pd.DataFrame:
-    """Sample rows of a results folder (``samples.parquet``), optionally one table only,
-    with their design point's swept parameters as columns (named in ``df.attrs["params"]``)."""
-    path, df = read_folder_file(path, "samples.parquet", "this experiment records no samples")
-    if sample is not None:
-        if not (df["sample"] == sample).any():
-            have = ", ".join(sorted(df["sample"].unique())) or "none"
-            raise KernsimError(f"{path}: no sample rows {sample!r} (tables: {have})")
-        df = df[df["sample"] == sample].dropna(axis=1, how="all").reset_index(drop=True)
-        df = sampletypes.restore(df, path / "samples", sample)
-    return with_params(df, Store(path).manifest().get("design_points", []))
+    """Sample rows of a results folder (``samples.parquet``), optionally one table only
+    (in the column types its model wrote: :func:`sampletypes.one_table`), with their
+    design point's swept parameters as columns (named in ``df.attrs["params"]``)."""
+    folder = arguments.path("path", path, "a results folder")
+    if not (folder / "samples.parquet").is_file():
+        raise KernsimError(f"{folder}: no samples.parquet (this experiment records no samples)")
+    table, manifest = read_table(folder / "samples.parquet"), Store(folder).manifest()
+    df = table.to_pandas() if sample is None else sampletypes.one_table(
+        table, sample, folder, manifest.get("format", 1))
+    return with_params(df, manifest.get("design_points", []))
 
 
 def with_params(df: pd.DataFrame, points: list[dict]) -> pd.DataFrame:
@@ -471,8 +418,20 @@ def read_parquet(file: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(file)
     except (OSError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise KernsimError(f"{file}: not a readable parquet file ({reason})") from None
+        raise _unreadable(file, exc) from None
+
+
+def read_table(file: Path) -> pa.Table:
+    """A parquet file as an Arrow table (errors as :func:`read_parquet`)."""
+    try:
+        return pq.read_table(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise _unreadable(file, exc) from None
+
+
+def _unreadable(file: Path, exc: Exception) -> KernsimError:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return KernsimError(f"{file}: not a readable parquet file ({reason})")
 
 
 def _read(path: Path) -> pd.DataFrame:

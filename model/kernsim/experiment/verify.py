@@ -2,9 +2,11 @@
 
 - completeness: every (design point, replication) task of the manifest has
   exactly one part file, holding exactly its one row, and nothing else is there;
-- integrity: every part, samples, series and traces file has the sha256 the manifest recorded;
-- compaction: results.parquet (and samples, series and trace.parquet) equal what
-  compacting the parts gives now.
+- integrity: every part and side-table file (``SIDES``: samples, series,
+  traces) has the sha256 the manifest recorded;
+- compaction: results.parquet and each side table's compacted file equal what
+  compacting the parts gives now, in the folder's format (the manifest's
+  ``format``: absent is 1, the pandas compaction of older folders).
 
 The replications of a design point are ``0 … replications-1``, or, for a run
 with a precision target, ``0 … n-1`` with ``n`` from the manifest's
@@ -25,15 +27,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kernsim.experiment.sequential import check
-from kernsim.experiment.store import (
-    COMPACTED,
-    Store,
+from kernsim.experiment.compaction import (
+    FORMAT,
     combine,
+    compacted_bytes,
     frame_bytes,
     results_frame,
-    samples_frame,
 )
+from kernsim.experiment.sequential import check
+from kernsim.experiment.side_tables import Side
+from kernsim.experiment.store import Store
 from kernsim.experiment.writerlock import shown_status
 
 NAME = re.compile(r"^dp(\d{5})-r(\d{5})\.parquet$")
@@ -71,10 +74,10 @@ def verify(folder: str | Path) -> Verdict:
     verdict.tasks = sum(reps.values())
     hashes = dict(manifest.get("hashes", {}))
     parts = _read(store.parts, "parts", hashes, verdict)
-    sides = {f.name: _read(f, f.name, hashes, verdict) for f in store.sides}
+    sides = {s: _read(f, s.folder, hashes, verdict) for s, f in store.sides.items()}
     _completeness(parts, points, reps, manifest, verdict)
     for rel in sorted(hashes):
-        if rel.startswith(("parts/", *(f"{name}/" for name in sides))):
+        if rel.startswith(("parts/", *(f"{side.folder}/" for side in sides))):
             verdict.problems.append(f"{rel}: recorded in the manifest, but the file is missing")
     _compaction(store, parts, sides, reps, manifest, verdict)
     _pilots(store, manifest, verdict)
@@ -185,17 +188,22 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
-def _compaction(store: Store, parts: list[Part], sides: dict[str, list[Part]],
+def _compaction(store: Store, parts: list[Part], sides: dict[Side, list[Part]],
                 reps: dict[int, int], manifest: dict, verdict: Verdict) -> None:
     tables = [p.table for p in parts if p.table is not None]
     df = results_frame(combine(tables), reps).drop(columns=["_wall_s"], errors="ignore")
     _same(store.out / "results.parquet", frame_bytes(df), manifest, verdict)
+    form = manifest.get("format", 1)
+    if not isinstance(form, int) or not 1 <= form <= FORMAT:
+        verdict.problems.append(f"manifest format {form!r}: not one this kernsim reads "
+                                f"(1 to {FORMAT}); its compacted side tables are unchecked")
+        return
     done = {Path(p.rel).name for p in parts}
-    for name, side in sides.items():  # samples, series, trace.parquet
-        used = [p.table for p in side if p.table is not None and Path(p.rel).name in done]
+    for side, side_parts in sides.items():
+        used = [p.table for p in side_parts if p.table is not None and Path(p.rel).name in done]
         if used:
-            _same(store.out / COMPACTED[name],
-                  frame_bytes(samples_frame(combine(used), reps)), manifest, verdict)
+            _same(store.out / side.compacted, compacted_bytes(combine(used), reps, form),
+                  manifest, verdict)
 
 
 def _pilots(store: Store, manifest: dict, verdict: Verdict) -> None:

@@ -76,8 +76,6 @@ def test_a_fault_run_keeps_both_tables_whole_and_typed(experiment_file, tmp_path
     assert hist["count"].dtype == np.int64 and hist["upper"].dtype == np.float64
     assert faults["blast_radius_components"].dtype == np.int64
     assert faults["system_down"].dtype == bool
-    mixed = pd.read_parquet(out / "samples.parquet")
-    assert mixed["count"].dtype == np.float64  # what the restoration undoes
 
 
 def test_an_unknown_sample_table_is_named(experiment_file, tmp_path):
