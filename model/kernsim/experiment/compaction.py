@@ -98,6 +98,7 @@ def concat(tables: list[pa.Table]) -> pd.DataFrame:
 def frame_bytes(df: pd.DataFrame) -> bytes:
     return table_bytes(pa.Table.from_pandas(df, preserve_index=False))
 
+
 def compact_table(tables: list[pa.Table], replications: Counts) -> pa.Table:
     """The compaction of a side table's parts: their rows of the current replications,
     in file order, as one Arrow table with the parts' own column types (a column one
