@@ -11,7 +11,10 @@ shipped study writes has a unit here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
+
+import numpy as np
 
 #: metric name or pattern -> unit (``µs``, ``1/s``, ``fraction``, ``requests``, …)
 UNITS: dict[str, str] = {
@@ -117,3 +120,28 @@ def label(metric: str) -> str:
     its scale: :func:`kernsim.analysis.figure.axis_label`)."""
     u = unit(metric)
     return f"{metric} ({u})" if u else metric
+
+
+#: display units per quantity (:func:`kernsim.units.quantity`): (divisor, name), smallest first
+STEPS = {
+    "time": [(1.0, "µs"), (1e3, "ms"), (1e6, "s"), (3.6e9, "h"), (8.64e10, "days")],
+    "rate": [(1.0, "/s"), (1e3, "k/s"), (1e6, "M/s")],
+    "bytes": [(1.0, "B"), (2.0**10, "KiB"), (2.0**20, "MiB"), (2.0**30, "GiB")],
+}
+
+
+def display_unit(metric: str, values: Iterable[float]) -> tuple[float, str]:
+    """``(divisor, unit)`` to show ``metric`` with: µs/ms/s/h/days for times and
+    /s, k/s, M/s for rates, chosen so that the largest finite ``|value|`` is at least 1
+    in the unit; other quantities keep their unit (:mod:`kernsim.units`) and divisor 1."""
+    kind = quantity(metric)
+    if kind not in STEPS:
+        return 1.0, unit(metric)
+    finite = np.abs(np.asarray(list(values), dtype=float))
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 0.0
+    chosen = STEPS[kind][0]
+    for step in STEPS[kind]:
+        if top >= step[0]:
+            chosen = step
+    return chosen

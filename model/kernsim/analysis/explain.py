@@ -20,7 +20,7 @@ import pandas as pd
 from kernsim.analysis.latency import pooled_ecdf
 from kernsim.analysis.lockshare import SHARES, with_lock_shares
 from kernsim.analysis.utilisation import CORES, SATURATED, bottlenecks
-from kernsim.units import unit
+from kernsim.units import STEPS, display_unit, quantity, unit
 
 FLAT = 0.05
 """A relative change of the headline metric below this (5%) over a saturated run is
@@ -28,16 +28,15 @@ FLAT = 0.05
 
 
 def value(metric: str, v: float) -> str:
-    """``v`` with its unit, 3 significant digits: a fraction as 0.44, a time in µs, ms or
-    s, anything else with a k, M or G prefix (1.2M 1/s)."""
+    """``v`` with its unit, 3 significant digits, in the scale an axis shows it in
+    (:func:`kernsim.units.display_unit`: µs, ms, s, h, days; /s, k/s, M/s; B, KiB, …);
+    a fraction as 0.44; any other quantity with a k, M or G prefix (3.2k requests)."""
     u = unit(metric)
     if u == "fraction":
         return f"{v:.2f}"
-    if u == "µs":
-        for scale, name in ((1e6, "s"), (1e3, "ms")):
-            if abs(v) >= scale:
-                return f"{v / scale:.3g} {name}"
-        return f"{v:.3g} µs"
+    if quantity(metric) in STEPS:
+        div, shown = display_unit(metric, [v])
+        return f"{v / div:.3g} {shown}"
     for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= scale:
             return f"{v / scale:.3g}{prefix} {u}".rstrip()

@@ -3,8 +3,8 @@
 :func:`theme` (seaborn "whitegrid", "notebook" context, colour-blind palette) is a
 context manager, nothing global; :func:`figure` makes a Figure without pyplot;
 :func:`finish` labels an axis, titles it and places its legend;
-:func:`display_unit` picks the scale a metric is shown in (µs, ms, s, …; /s, k/s,
-M/s) from its unit in :mod:`kernsim.units` and the data. The plots
+:func:`kernsim.units.display_unit` picks the scale a metric is shown in (µs, ms,
+s, …; /s, k/s, M/s), for axes and sentences alike. The plots
 themselves live in :mod:`kernsim.analysis.plots`; a new plot builds on these
 (the extension hook: a plot module that uses ``theme``, ``figure`` and ``finish``
 looks like the rest).
@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import matplotlib as mpl
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from kernsim.units import quantity, unit
+from kernsim.units import quantity
 
 PALETTE = "colorblind"
 RC = {"axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 100,
@@ -84,31 +83,6 @@ def colors(n: int) -> list:
     import seaborn as sns
 
     return sns.color_palette(PALETTE, max(n, 1))
-
-
-#: display units per quantity (:func:`kernsim.units.quantity`): (divisor, name), smallest first
-STEPS = {
-    "time": [(1.0, "µs"), (1e3, "ms"), (1e6, "s"), (3.6e9, "h"), (8.64e10, "days")],
-    "rate": [(1.0, "/s"), (1e3, "k/s"), (1e6, "M/s")],
-    "bytes": [(1.0, "B"), (2.0**10, "KiB"), (2.0**20, "MiB"), (2.0**30, "GiB")],
-}
-
-
-def display_unit(metric: str, values) -> tuple[float, str]:
-    """``(divisor, unit)`` to show ``metric`` with: µs/ms/s/h/days for times and
-    /s, k/s, M/s for rates, chosen so that the largest finite ``|value|`` is at least 1
-    in the unit; other quantities keep their unit (:mod:`kernsim.units`) and divisor 1."""
-    kind = quantity(metric)
-    if kind not in STEPS:
-        return 1.0, unit(metric)
-    finite = np.abs(np.asarray(values, dtype=float))
-    finite = finite[np.isfinite(finite)]
-    top = float(finite.max()) if finite.size else 0.0
-    chosen = STEPS[kind][0]
-    for step in STEPS[kind]:
-        if top >= step[0]:
-            chosen = step
-    return chosen
 
 
 def axis_label(metric: str, shown_unit: str) -> str:

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kernsim.analysis.failures import blast_radius_pmf
-from kernsim.analysis.figure import axis_label, display_unit, probability_axis, theme
+from kernsim.analysis.figure import axis_label, probability_axis, theme
 from kernsim.analysis.figure import categorical_axis as _categorical_axis
 from kernsim.analysis.figure import colors as _colors
 from kernsim.analysis.figure import figure as _figure
@@ -31,6 +31,7 @@ from kernsim.analysis.figure import finish as _finish
 from kernsim.analysis.figure import maybe_log as _maybe_log
 from kernsim.analysis.timeseries import load_pilots, timeseries  # noqa: F401 (plots.timeseries)
 from kernsim.stats.intervals import proportion_ci, t_interval
+from kernsim.units import display_unit
 
 CPU_ORDER = ("user", "kernel", "server", "ipc", "switch", "spin", "sleep", "idle")
 PERCENTILE = re.compile(r"^response_p(\d+(?:\.\d+)?)$")

@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from kernsim.analysis.figure import (
     axis_label,
     colors,
-    display_unit,
     figure,
     finish,
     probability_axis,
@@ -28,6 +27,7 @@ from kernsim.analysis.figure import (
 from kernsim.errors import KernsimError
 from kernsim.experiment.store import Store, read_folder_file, with_params
 from kernsim.stats.intervals import t_interval
+from kernsim.units import display_unit
 
 
 def load_series(path: str | Path, metric: str | Sequence[str] | None = None) -> pd.DataFrame:

@@ -74,8 +74,19 @@ def test_lock_shares_are_ratios_of_existing_metrics():
 
 
 @pytest.mark.parametrize(("metric", "v", "text"), [
-    ("throughput", 1.21e6, "1.21M 1/s"), ("response_mean", 2500.0, "2.5 ms"),
-    ("response_mean", 6.94, "6.94 µs"), ("util.vfs", 0.4403, "0.44"), ("cores", 3.0, "3"),
+    ("throughput", 1.21e6, "1.21 M/s"), ("throughput", 950.0, "950 /s"),
+    ("response_mean", 2500.0, "2.5 ms"), ("response_mean", 6.94, "6.94 µs"),
+    ("response_mean", 5.4e9, "1.5 h"), ("util.vfs", 0.4403, "0.44"), ("cores", 3.0, "3"),
+    ("completed", 3200.0, "3.2k requests"),
 ])
 def test_values_carry_their_unit(metric, v, text):
     assert value(metric, v) == text
+
+
+@pytest.mark.parametrize(("metric", "v"), [("throughput", 1.21e6), ("throughput", 12.5),
+                                           ("response_mean", 2500.0), ("response_mean", 7.2e7)])
+def test_a_sentence_shows_a_value_in_the_unit_its_axis_would(metric, v):
+    from kernsim.units import display_unit
+
+    div, shown = display_unit(metric, [v])
+    assert value(metric, v) == f"{v / div:.3g} {shown}"

@@ -71,7 +71,7 @@ def test_metric_vs_param_band_is_the_t_interval_in_the_unit_on_the_axis(results)
     ("migration.bytes_moved", [3 * 2**30], (2**30, "GiB")), ("system.cores", [4], (1.0, "")),
 ])
 def test_display_unit_follows_the_unit_table_and_the_data(metric, values, shown):
-    from kernsim.analysis.figure import display_unit
+    from kernsim.units import display_unit
 
     assert display_unit(metric, values) == shown
 

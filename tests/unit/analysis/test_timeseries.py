@@ -104,7 +104,7 @@ def test_the_pilot_is_saved_and_plots_warmup_draws_it_from_the_folder(experiment
 
 
 def test_series_axes_take_their_unit_and_scale_from_the_one_units_table():
-    from kernsim.analysis.figure import display_unit
+    from kernsim.units import display_unit
 
     assert display_unit("goodput", pd.Series([0.0, 8e5])) == (1e3, "k/s")
     assert display_unit("throughput", pd.Series([2e6])) == (1e6, "M/s")
