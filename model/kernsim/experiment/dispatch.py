@@ -19,6 +19,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Self
@@ -209,6 +210,8 @@ class Dispatcher:
             for fut in self.pool.wait(list(self.flight), POLL_S):
                 yield from self._finished(fut)
             yield from self._expired()
+            if self.flight and self.pool.stuck():
+                yield from self._lost_all()
 
     def _fill(self) -> None:
         limit = self.pool.slots(self.sizer.single)
@@ -287,6 +290,16 @@ class Dispatcher:
         yield from (failed_row(t, error, now - flight.started) for t in flight.batch.tasks)
         if self.pool.expire(fut):
             self._resubmit_all()
+
+    def _lost_all(self) -> Iterator[dict]:
+        """The pool lost a worker without noticing (``pool.stuck``): every batch in flight
+        counts as lost with its worker, and the pool starts anew."""
+        lost = list(self.flight.values())
+        self.flight.clear()
+        self.pool.restart()
+        exc = BrokenProcessPool("a worker process died and the pool did not notice")
+        for flight in reversed(lost):
+            yield from self._lost(flight.batch, exc)
 
     def _resubmit_all(self) -> None:
         """The pool was restarted: whatever was in flight runs again (no loss counted)."""

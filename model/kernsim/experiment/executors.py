@@ -36,6 +36,9 @@ from typing import Any
 #: cost per task of the pool (submit, pickle, result), measured on a 2-core machine
 PROCESS_OVERHEAD_S = 0.0005
 DASK_OVERHEAD_S = 0.013
+#: how long a pool may fail to notice a dead worker before :meth:`ProcessPool.stuck` says
+#: so (a pool that works notices within milliseconds)
+STUCK_S = 5.0
 
 
 def _worker_init() -> None:
@@ -63,6 +66,8 @@ class ProcessPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.pool = self._new()
+        self.dead_since: float | None = None
+        """When :meth:`stuck` first saw a dead worker in a pool that had not noticed."""
 
     def _new(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
@@ -109,18 +114,45 @@ class ProcessPool:
         self.restart()
         return True
 
+    def stuck(self) -> bool:
+        """A worker is dead and, ``STUCK_S`` later, the pool still has not noticed.
+
+        CPython's pool learns of a dead worker in its manager thread; when the worker
+        died half-way through writing a result, that thread blocks for ever reading the
+        rest (the other workers, and this process, hold the pipe's write end), and no
+        future of the pool ever resolves. The caller then treats everything in flight
+        as lost and restarts the pool (:meth:`restart` unblocks that thread).
+        """
+        processes = getattr(self.pool, "_processes", None) or {}
+        dead = any(p.exitcode is not None for p in list(processes.values()))
+        if not dead or getattr(self.pool, "_broken", False):
+            self.dead_since = None
+            return False
+        now = time.monotonic()
+        if self.dead_since is None:
+            self.dead_since = now
+        return now - self.dead_since > STUCK_S
+
     def restart(self) -> None:
         """Kill the workers (by pid) and start a new pool."""
         self._kill()
         self.pool = self._new()
+        self.dead_since = None
 
     def _kill(self) -> None:
+        """SIGKILL the workers, then close this process's write end of the results pipe:
+        with every writer gone, a manager thread blocked reading a result a killed worker
+        left half-written reads end-of-file, marks the pool broken and ends (else it
+        blocks for ever, and the interpreter waits for it at exit)."""
+        writer = getattr(getattr(self.pool, "_result_queue", None), "_writer", None)
         for pid in list(getattr(self.pool, "_processes", None) or {}):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)  # drops its _result_queue
+        if writer is not None:
+            writer.close()
 
     def close(self, abandon: bool) -> None:
         if abandon:
@@ -193,6 +225,11 @@ class DaskPool:
         from distributed.scheduler import KilledWorker
 
         return isinstance(exc, KilledWorker)
+
+    @staticmethod
+    def stuck() -> bool:
+        """Dask reports a lost worker's futures itself: never stuck."""
+        return False
 
     def expire(self, fut: cf.Future) -> bool:
         """Cancel the task; restart the worker running it (Python cannot stop a thread),

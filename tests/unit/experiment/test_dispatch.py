@@ -59,6 +59,32 @@ class FakePool:
         self.expired.append(fut)
         return False
 
+    @staticmethod
+    def stuck():
+        return False
+
+
+class StuckPool(FakePool):
+    """Its futures never resolve until a restart, and it reports itself stuck (a worker
+    died and the pool did not notice) while any is in flight."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda tasks: "hang")
+        self.restarts, self.pending = 0, []
+
+    def submit(self, fn, tasks, timeout_s):
+        fut = super().submit(fn, tasks, timeout_s)
+        self.pending.append(fut)
+        return fut
+
+    def stuck(self):
+        return any(not f.done() for f in self.pending)
+
+    def restart(self):
+        self.restarts += 1
+        self.pending.clear()
+        self.fate = lambda tasks: "ok"
+
 
 def _dispatch(exp, pool, timeout_s=None):
     tasks = list(iter_tasks(exp))
@@ -83,3 +109,12 @@ def test_driver_watchdog_expires_a_task_that_never_returns(experiment_file):
     assert rows[(0, 1)]["_error"].startswith("timed out after 0.05 s")
     assert len(pool.expired) == 1
     assert all("_error" not in rows[(0, r)] for r in (0, 2, 3))
+
+
+def test_a_pool_stuck_on_a_dead_worker_is_restarted_and_its_batches_run_again(experiment_file):
+    exp = load(experiment_file("tiny.toml", **short_runs(4)))
+    pool = StuckPool()
+    rows = _dispatch(exp, pool)
+    assert sorted(rows) == [(0, r) for r in range(4)]
+    assert all("_error" not in r for r in rows.values())
+    assert pool.restarts == 1
