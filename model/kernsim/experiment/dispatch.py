@@ -207,10 +207,12 @@ class Dispatcher:
             self._fill()
             if not self.flight:
                 return
-            for fut in self.pool.wait(list(self.flight), POLL_S):
+            done = self.pool.wait(list(self.flight), POLL_S)
+            for fut in done:
                 yield from self._finished(fut)
             yield from self._expired()
-            if self.flight and self.pool.stuck():
+            # a stuck pool delivers no result at all: look only after a wait that gave none
+            if not done and self.flight and self.pool.stuck():
                 yield from self._lost_all()
 
     def _fill(self) -> None:
